@@ -1,0 +1,54 @@
+# One entry point for readers, tests and CI. `make setup` is idempotent and quick when done.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+BUILD := build
+# Executed copies of the notebooks: the committed ones stay output-free.
+EXECUTED := $(BUILD)/notebooks
+
+.PHONY: setup tutorial lab test test-unit test-notebooks docs serve-docs lint clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) pip install --quiet --python $(PY) -r requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	touch $(STAMP)
+
+tutorial: setup
+	$(PY) -m wine_serving.tutorial notebooks
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/
+
+lint: setup
+	$(VENV)/bin/ruff check src tests conftest.py
+
+test-unit: setup
+	$(PY) -m pytest -n $(JOBS) tests
+
+# Each notebook runs in its own temporary workspace (see conftest.py), in parallel.
+test-notebooks: setup
+	rm -rf $(EXECUTED) && mkdir -p $(BUILD) && cp -r notebooks $(EXECUTED)
+	$(PY) -m pytest -n $(JOBS) --nbmake --overwrite --nbmake-timeout=600 $(EXECUTED)
+
+test: lint test-notebooks test-unit
+
+docs: setup
+	$(VENV)/bin/mkdocs build --strict
+
+serve-docs: setup
+	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
+
+clean:
+	rm -rf $(BUILD) site .pytest_cache .ruff_cache workspace
+
+# Re-pin after changing ranges in pyproject.toml (needs the package registry).
+lock: setup
+	$(UV) pip compile pyproject.toml --all-extras --python-version 3.11 --universal -o requirements.lock

@@ -1,0 +1,111 @@
+"""Find what MLflow logged by asking MLflow, never by listing folders.
+
+MLflow 3 tracks in a database and stores a logged model under
+``<artifact root>/<experiment>/models/m-<id>/artifacts``, not under the run's folder,
+so the seed's ``ls -td ./mlruns/0/*`` finds nothing useful any more. Every lookup
+here goes through ``MlflowClient`` and works the same against a remote server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from wine_serving.training import (
+    DATAFRAME_KIND,
+    KIND_TAG,
+    MODEL_NAME,
+    TENSOR_KIND,
+    TENSOR_MODEL_NAME,
+    TrainingResult,
+    train_elasticnet,
+)
+from wine_serving.workspace import EXPERIMENT_NAME, Workspace, get_workspace, init_tracking
+
+
+def _client(ws: Workspace):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(init_tracking(ws))
+
+
+def latest_run_id(kind: str = DATAFRAME_KIND, ws: Workspace | None = None) -> str | None:
+    """The newest tutorial run of ``kind``, found with ``search_runs`` and the run's tag."""
+    ws = ws or get_workspace()
+    client = _client(ws)
+    experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    if experiment is None:
+        return None
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"tags.`{KIND_TAG}` = '{kind}' and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else None
+
+
+def latest_version(name: str = MODEL_NAME, ws: Workspace | None = None):
+    """The highest registered version of ``name`` (a ``ModelVersion``), or None."""
+    ws = ws or get_workspace()
+    versions = _client(ws).search_model_versions(f"name = '{name}'")
+    return max(versions, key=lambda v: int(v.version)) if versions else None
+
+
+def logged_model_dir(model_id: str, ws: Workspace | None = None) -> Path:
+    """The local folder holding ``MLmodel`` for a logged model, as MLflow reports it."""
+    ws = ws or get_workspace()
+    location = _client(ws).get_logged_model(model_id).artifact_location
+    parsed = urlparse(location)
+    if parsed.scheme not in ("", "file"):
+        raise ValueError(
+            f"Model {model_id} is stored at {location}, not on this machine's disk; "
+            "use a models:/ or runs:/ URI instead of a local path."
+        )
+    return Path(unquote(parsed.path))
+
+
+def model_uris(result: TrainingResult, ws: Workspace | None = None) -> dict[str, str]:
+    """Every URI form that names the same model, keyed by a short label."""
+    uris = {
+        "local path": str(logged_model_dir(result.model_id, ws)),
+        "runs:/": f"runs:/{result.run_id}/model",
+        "models:/m-<id>": f"models:/{result.model_id}",
+    }
+    if result.registered_name and result.registered_version:
+        uris["models:/<name>/<version>"] = (
+            f"models:/{result.registered_name}/{result.registered_version}"
+        )
+    return uris
+
+
+def result_from_version(version, ws: Workspace | None = None) -> TrainingResult:
+    """Rebuild what training reported from a registered version and its run."""
+    ws = ws or get_workspace()
+    run = _client(ws).get_run(version.run_id)
+    metrics, params = run.data.metrics, run.data.params
+    return TrainingResult(
+        run_id=version.run_id,
+        model_id=version.model_id,
+        model_uri=f"models:/{version.model_id}",
+        registered_name=version.name,
+        registered_version=str(version.version),
+        rmse=metrics["rmse"], mae=metrics["mae"], r2=metrics["r2"],
+        alpha=float(params["alpha"]), l1_ratio=float(params["l1_ratio"]),
+        kind=run.data.tags.get(KIND_TAG, DATAFRAME_KIND),
+    )
+
+
+def ensure_model(kind: str = DATAFRAME_KIND, ws: Workspace | None = None) -> TrainingResult:
+    """The latest registered tutorial model of ``kind``; trains one only if none exists.
+
+    Holds a workspace lock, so notebooks running in parallel on one workspace train
+    once between them instead of racing to register duplicates.
+    """
+    ws = ws or get_workspace()
+    name = TENSOR_MODEL_NAME if kind == TENSOR_KIND else MODEL_NAME
+    with ws.lock(f"ensure-{kind}"):
+        version = latest_version(name, ws)
+        if version is not None:
+            return result_from_version(version, ws)
+        return train_elasticnet(kind=kind, ws=ws)

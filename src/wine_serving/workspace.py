@@ -1,0 +1,131 @@
+"""One place that owns every path a tutorial run creates.
+
+A reader, a test and CI must never write into the repository by accident, so all
+run output (MLflow store, artifacts, settings files, logs, downloaded data) sits
+under one root that ``WINE_SERVING_HOME`` can move.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_ENV = "WINE_SERVING_HOME"
+TRACKING_ENV = "MLFLOW_TRACKING_URI"
+EXPERIMENT_NAME = "wine-quality"
+
+
+def _repo_root() -> Path:
+    """The checkout this package was installed from (editable install)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def default_root() -> Path:
+    """``<repo>/workspace`` unless the environment moves it."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
+    return _repo_root() / "workspace"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths below one root; creating the object creates nothing on disk."""
+
+    root: Path
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.root / "mlflow.db"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.root / "mlartifacts"
+
+    @property
+    def serving_dir(self) -> Path:
+        """The MLServer model repository (``mlserver start`` points here)."""
+        return self.root / "serving"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.root / ".locks"
+
+    @property
+    def embedded_tracking_uri(self) -> str:
+        return f"sqlite:///{self.mlflow_db}"
+
+    @property
+    def tracking_uri(self) -> str:
+        """A team's tracking server named in the environment wins over the local sqlite file."""
+        return os.environ.get(TRACKING_ENV) or self.embedded_tracking_uri
+
+    @property
+    def uses_embedded_store(self) -> bool:
+        return self.tracking_uri == self.embedded_tracking_uri
+
+    def ensure_dirs(self) -> Workspace:
+        for path in (self.root, self.artifacts_dir, self.serving_dir, self.logs_dir,
+                     self.data_dir, self.locks_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        return self
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """An inter-process lock, so parallel notebooks or test workers take turns."""
+        self.locks_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.locks_dir / f"{name}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def server_env(self) -> dict[str, str]:
+        """Environment for child processes: they must see the same tracking store."""
+        env = dict(os.environ)
+        env[TRACKING_ENV] = self.tracking_uri
+        env[HOME_ENV] = str(self.root)
+        return env
+
+
+def get_workspace() -> Workspace:
+    """The current workspace, with its folders created."""
+    return Workspace(default_root()).ensure_dirs()
+
+
+def init_tracking(ws: Workspace | None = None) -> str:
+    """Point MLflow at the workspace store and create it once, safely.
+
+    Two processes creating a fresh sqlite store at the same time crash alembic
+    ("duplicate column name: step"); the lock makes the first one build the schema
+    and the rest find it done. Also creates the tutorial's experiment with its
+    artifacts under the workspace (MLflow's default would be ``./mlruns`` of the
+    current folder, which dirties the repository).
+    """
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    ws = ws or get_workspace()
+    uri = ws.tracking_uri
+    mlflow.set_tracking_uri(uri)
+    with ws.lock("tracking-store"):
+        client = MlflowClient(uri)
+        experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+        if experiment is None:
+            artifact_location = ws.artifacts_dir.as_uri() if ws.uses_embedded_store else None
+            client.create_experiment(EXPERIMENT_NAME, artifact_location=artifact_location)
+    mlflow.set_experiment(EXPERIMENT_NAME)
+    return uri
