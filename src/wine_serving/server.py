@@ -30,7 +30,13 @@ import requests
 
 from wine_serving.errors import PortInUseError, ServerStartError
 from wine_serving.processes import terminate_group
-from wine_serving.settings import SETTINGS_FILE, prepare_repository, read_json, server_settings
+from wine_serving.settings import (
+    MODEL_SETTINGS_FILE,
+    SETTINGS_FILE,
+    prepare_repository,
+    read_json,
+    server_settings,
+)
 from wine_serving.workspace import Workspace, get_workspace
 
 BIND_ERRORS = re.compile(r"address already in use|Failed to bind|\[Errno 98\]", re.IGNORECASE)
@@ -88,6 +94,9 @@ class MLServer:
         self.http_port: int = int(settings.get("http_port", 8080))
         self.grpc_port: int = int(settings.get("grpc_port", 8081))
         self.metrics_port: int = int(settings.get("metrics_port", 8082))
+        # MLServer loads every model-settings.json below the repository; ready means all of them.
+        self.model_names = sorted(read_json(p).get("name", p.parent.name)
+                                  for p in self.repository.rglob(MODEL_SETTINGS_FILE))
         self.start_timeout = start_timeout
         self.extra_env = env or {}
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -177,8 +186,10 @@ class MLServer:
             time.sleep(0.2)
 
     def _health_ready(self) -> bool:
+        paths = ["/v2/health/ready", *(f"/v2/models/{name}/ready" for name in self.model_names)]
         try:
-            return requests.get(f"{self.url}/v2/health/ready", timeout=2).status_code == 200
+            return all(requests.get(f"{self.url}{path}", timeout=2).status_code == 200
+                       for path in paths)
         except requests.RequestException:
             return False
 

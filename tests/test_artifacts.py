@@ -1,0 +1,58 @@
+"""Finding the logged model through MLflow, and every URI form loading the same model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wine_serving.artifacts import (
+    ensure_model,
+    latest_run_id,
+    latest_version,
+    logged_model_dir,
+    model_uris,
+)
+from wine_serving.data import load_wine_quality, split_wine_quality
+from wine_serving.training import MODEL_NAME
+
+
+def test_latest_run_is_found_by_tag(trained):
+    ws, models = trained
+    assert latest_run_id("dataframe", ws) == models["dataframe"].run_id
+    assert latest_run_id("tensor", ws) == models["tensor"].run_id
+
+
+def test_nothing_found_in_an_empty_workspace(workspace):
+    assert latest_run_id("dataframe", workspace) is None
+    assert latest_version(MODEL_NAME, workspace) is None
+
+
+def test_logged_model_dir_is_mlflow3_layout(trained):
+    ws, models = trained
+    folder = logged_model_dir(models["dataframe"].model_id, ws)
+    assert (folder / "MLmodel").is_file()
+    assert (folder / "model.skops").is_file()
+    assert folder.parts[-3:] == ("models", models["dataframe"].model_id, "artifacts")
+    assert folder.is_relative_to(ws.root)
+
+
+def test_ensure_model_does_not_retrain(trained):
+    ws, models = trained
+    again = ensure_model("dataframe", ws)
+    assert again.run_id == models["dataframe"].run_id
+    assert again.registered_version == models["dataframe"].registered_version
+    assert again.rmse == pytest.approx(models["dataframe"].rmse)
+
+
+def test_every_uri_form_loads_the_same_model(trained):
+    import mlflow
+
+    ws, models = trained
+    uris = model_uris(models["dataframe"], ws)
+    assert set(uris) == {"local path", "runs:/", "models:/m-<id>", "models:/<name>/<version>"}
+    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
+    predictions = {label: mlflow.pyfunc.load_model(uri).predict(test_x)
+                   for label, uri in uris.items()}
+    reference = predictions.pop("local path")
+    for label, values in predictions.items():
+        np.testing.assert_allclose(values, reference, rtol=1e-12, err_msg=label)

@@ -1,0 +1,200 @@
+"""Start-up failures end quickly and cleanly; no owner's death leaves a server behind.
+
+Servers here have no models (fast to start): what is tested is process ownership.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from tests.helpers import mlserver_processes, wait_until_gone
+from wine_serving.errors import PortInUseError, ServerStartError
+from wine_serving.server import MLServer, free_ports
+from wine_serving.settings import model_settings, prepare_repository, server_settings
+
+pytestmark = pytest.mark.integration
+
+
+def empty_repository(path: Path, http_port: int | None = None) -> Path:
+    ports = free_ports(3)
+    if http_port is not None:
+        ports[0] = http_port
+    return prepare_repository(path, server_settings(*ports), [])
+
+
+def test_normal_end_leaves_nothing(workspace, tmp_path):
+    repo = empty_repository(tmp_path / "repo")
+    with MLServer(repo, ws=workspace) as server:
+        assert server.running
+        assert mlserver_processes(repo)
+        assert server.log_path.is_file() and server.log_path.is_relative_to(workspace.logs_dir)
+    assert wait_until_gone(repo, timeout=5) == []
+
+
+def test_taken_port_is_refused_and_the_first_server_keeps_serving(workspace, tmp_path):
+    first_repo = empty_repository(tmp_path / "first")
+    with MLServer(first_repo, ws=workspace) as first:
+        repo = empty_repository(tmp_path / "second", http_port=first.http_port)
+        started = time.monotonic()
+        with pytest.raises(PortInUseError) as info:
+            MLServer(repo, ws=workspace).start()
+        assert time.monotonic() - started < 10
+        assert "address already in use" in str(info.value).lower() or "bind" in str(info.value)
+        assert wait_until_gone(repo, timeout=5) == []
+        import requests
+
+        assert requests.get(f"{first.url}/v2/health/ready", timeout=5).status_code == 200
+        assert first.running
+
+
+def test_model_that_fails_to_load(workspace, tmp_path):
+    repo = prepare_repository(tmp_path / "broken", server_settings(*free_ports(3)),
+                              [model_settings("ghost", str(tmp_path / "no-such-model"))])
+    started = time.monotonic()
+    with pytest.raises(ServerStartError) as info:
+        MLServer(repo, ws=workspace).start()
+    assert time.monotonic() - started < 10
+    assert "exited" in str(info.value)
+    assert "ghost" in info.value.log_tail  # the log tail names the model that failed
+    assert wait_until_gone(repo, timeout=5) == []
+
+
+def test_server_dying_during_startup(workspace, tmp_path):
+    repo = empty_repository(tmp_path / "dies")
+    server = MLServer(repo, ws=workspace)
+
+    def kill_soon() -> None:
+        deadline = time.monotonic() + 10
+        while server.pid is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)
+        if server.pid:
+            os.kill(server.pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_soon)
+    killer.start()
+    started = time.monotonic()
+    with pytest.raises(ServerStartError, match="exited with code -9"):
+        server.start()
+    killer.join()
+    assert time.monotonic() - started < 10
+    assert wait_until_gone(repo, timeout=10) == []
+
+
+def test_readiness_timeout_stops_the_server(workspace, tmp_path):
+    repo = empty_repository(tmp_path / "slow")
+    with pytest.raises(ServerStartError, match="not ready within"):
+        MLServer(repo, ws=workspace, start_timeout=0.5).start()
+    assert wait_until_gone(repo, timeout=10) == []
+
+
+# -- the owner dies or fails: notebooks, kernels and pytest ---------------------------
+
+def _start_cell(repo: Path) -> str:
+    return textwrap.dedent(f"""
+        from wine_serving.server import MLServer
+        server = MLServer({str(repo)!r}).start()
+        print("PID", server.pid)
+    """)
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_exception_in_a_later_cell(workspace, tmp_path):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    repo = empty_repository(tmp_path / "nb-error")
+    path = _notebook(tmp_path / "error.ipynb", _start_cell(repo), "raise RuntimeError('boom')")
+    client = NotebookClient(nbformat.read(path, as_version=4), timeout=120, kernel_name="python3")
+    with pytest.raises(CellExecutionError, match="boom"):
+        client.execute()
+    assert wait_until_gone(repo) == []
+
+
+def test_kernel_killed_with_sigkill(workspace, tmp_path):
+    from jupyter_client.manager import start_new_kernel
+
+    repo = empty_repository(tmp_path / "nb-kill")
+    manager, kc = start_new_kernel(kernel_name="python3")
+    try:
+        reply = kc.execute_interactive(_start_cell(repo), timeout=120)
+        assert reply["content"]["status"] == "ok"
+        assert mlserver_processes(repo)
+        os.kill(manager.provisioner.process.pid, signal.SIGKILL)
+        assert wait_until_gone(repo) == []
+    finally:
+        kc.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def _pytest_cmd(tmp_path: Path, *args: str) -> list[str]:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            "--rootdir", str(tmp_path), "-c", str(tmp_path / "pytest.ini"), *args]
+
+
+def test_nbmake_timeout(workspace, tmp_path):
+    repo = empty_repository(tmp_path / "nb-timeout")
+    path = _notebook(tmp_path / "hangs.ipynb", _start_cell(repo), "import time\ntime.sleep(600)")
+    started = time.monotonic()
+    done = subprocess.run(_pytest_cmd(tmp_path, "--nbmake", "--nbmake-timeout=25", str(path)),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert done.returncode != 0 and time.monotonic() - started < 120
+    assert wait_until_gone(repo) == []
+
+
+def test_pytest_killed_with_sigkill(workspace, tmp_path):
+    repo = empty_repository(tmp_path / "pytest-kill")
+    marker = tmp_path / "started"
+    test_file = tmp_path / "test_owner.py"
+    test_file.write_text(textwrap.dedent(f"""
+        import pathlib, time
+        from wine_serving.server import MLServer
+
+        def test_hold_a_server():
+            MLServer({str(repo)!r}).start()
+            pathlib.Path({str(marker)!r}).write_text("up")
+            time.sleep(600)
+    """))
+    proc = subprocess.Popen(_pytest_cmd(tmp_path, str(test_file)), cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert marker.exists(), "the inner pytest never started its server"
+        assert mlserver_processes(repo)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert wait_until_gone(repo) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for left in mlserver_processes(repo):
+            left.kill()
+
+
+def test_watchdog_exits_with_its_server(workspace, tmp_path):
+    repo = empty_repository(tmp_path / "wd")
+    server = MLServer(repo, ws=workspace).start()
+    watchdog = psutil.Process(server._watchdog.pid)
+    server.stop()
+    assert not watchdog.is_running() or watchdog.status() == psutil.STATUS_ZOMBIE

@@ -1,0 +1,66 @@
+"""Training: the seed's RMSE, a signature that tells the truth, the tensor variant."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wine_serving.data import FEATURES
+from wine_serving.training import MODEL_NAME, TENSOR_MODEL_NAME, train_elasticnet
+
+
+def test_default_model_matches_the_seed(trained):
+    ws, models = trained
+    result = models["dataframe"]
+    assert result.rmse == pytest.approx(0.793, abs=0.001)
+    assert result.registered_name == MODEL_NAME
+    assert (result.alpha, result.l1_ratio) == (0.5, 0.5)
+
+
+def test_signature_output_is_what_the_model_returns(trained):
+    import mlflow
+
+    ws, models = trained
+    info = mlflow.models.get_model_info(models["dataframe"].model_uri)
+    inputs = info.signature.inputs.to_dict()
+    assert [c["name"] for c in inputs] == list(FEATURES)
+    assert {c["type"] for c in inputs} == {"double"}
+    (output,) = info.signature.outputs.to_dict()
+    # The seed inferred it from train_y (int64); the model returns doubles.
+    assert output["tensor-spec"]["dtype"] == "float64"
+
+
+def test_tensor_variant_has_a_float32_tensor_signature(trained):
+    import mlflow
+
+    ws, models = trained
+    result = models["tensor"]
+    assert result.registered_name == TENSOR_MODEL_NAME
+    assert result.rmse == pytest.approx(0.793, abs=0.001)
+    info = mlflow.models.get_model_info(result.model_uri)
+    (spec,) = info.signature.inputs.to_dict()
+    assert spec["type"] == "tensor"
+    assert spec["tensor-spec"]["dtype"] == "float32"
+    assert list(spec["tensor-spec"]["shape"]) == [-1, 11]
+
+
+def test_params_and_metrics_are_logged(trained):
+    from mlflow.tracking import MlflowClient
+
+    ws, models = trained
+    run = MlflowClient(ws.tracking_uri).get_run(models["dataframe"].run_id)
+    assert run.data.params == {"alpha": "0.5", "l1_ratio": "0.5"}
+    assert set(run.data.metrics) == {"rmse", "mae", "r2"}
+    assert run.data.metrics["rmse"] == pytest.approx(models["dataframe"].rmse)
+
+
+def test_other_hyper_parameters_and_no_registration(workspace):
+    result = train_elasticnet(alpha=0.1, l1_ratio=0.9, register=False, ws=workspace)
+    assert result.registered_version is None
+    assert result.rmse < 0.79  # weaker regularisation fits this data better
+    assert np.isfinite([result.mae, result.r2]).all()
+
+
+def test_unknown_kind_is_refused(workspace):
+    with pytest.raises(ValueError, match="kind"):
+        train_elasticnet(kind="images", ws=workspace)
