@@ -9,10 +9,19 @@ here is inherited by the kernel and by every server the notebook starts. A run o
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 HOME_ENV = "WINE_SERVING_HOME"
+CSV_ENV = "WINE_QUALITY_CSV"
+SHARED_CSV = Path(__file__).resolve().parent.parent / "shared" / "data" / "winequality-red.csv"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests never download: take the shared offline copy unless one is named already."""
+    if not os.environ.get(CSV_ENV) and SHARED_CSV.is_file():
+        os.environ[CSV_ENV] = str(SHARED_CSV)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -10,15 +10,6 @@ import pytest
 
 from wine_serving.workspace import HOME_ENV, Workspace
 
-SHARED_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "winequality-red.csv"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _offline_data() -> None:
-    """Tests never download: use the shared copy unless the caller named another."""
-    if not os.environ.get("WINE_QUALITY_CSV") and SHARED_CSV.is_file():
-        os.environ["WINE_QUALITY_CSV"] = str(SHARED_CSV)
-
 
 @pytest.fixture()
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:

@@ -42,6 +42,9 @@ def test_ensure_model_does_not_retrain(trained):
     assert again.run_id == models["dataframe"].run_id
     assert again.registered_version == models["dataframe"].registered_version
     assert again.rmse == pytest.approx(models["dataframe"].rmse)
+    assert again.model_id == models["dataframe"].model_id
+    assert again.model_uri == models["dataframe"].model_uri
+    assert (logged_model_dir(again.model_id, ws) / "MLmodel").is_file()
 
 
 def test_every_uri_form_loads_the_same_model(trained):

@@ -52,6 +52,20 @@ def latest_version(name: str = MODEL_NAME, ws: Workspace | None = None):
     return max(versions, key=lambda v: int(v.version)) if versions else None
 
 
+def version_model_id(version) -> str:
+    """The logged model (``m-<id>``) behind a registered version.
+
+    ``ModelVersion.model_id`` comes back empty from the sqlite store in MLflow 3.17,
+    while ``source`` reliably reads ``models:/m-<id>``; use whichever is set.
+    """
+    if getattr(version, "model_id", None):
+        return version.model_id
+    source = str(version.source)
+    if source.startswith("models:/m-"):
+        return source.removeprefix("models:/")
+    raise ValueError(f"Version {version.version} of {version.name} has no logged model ({source}).")
+
+
 def logged_model_dir(model_id: str, ws: Workspace | None = None) -> Path:
     """The local folder holding ``MLmodel`` for a logged model, as MLflow reports it."""
     ws = ws or get_workspace()
@@ -84,10 +98,11 @@ def result_from_version(version, ws: Workspace | None = None) -> TrainingResult:
     ws = ws or get_workspace()
     run = _client(ws).get_run(version.run_id)
     metrics, params = run.data.metrics, run.data.params
+    model_id = version_model_id(version)
     return TrainingResult(
         run_id=version.run_id,
-        model_id=version.model_id,
-        model_uri=f"models:/{version.model_id}",
+        model_id=model_id,
+        model_uri=f"models:/{model_id}",
         registered_name=version.name,
         registered_version=str(version.version),
         rmse=metrics["rmse"], mae=metrics["mae"], r2=metrics["r2"],

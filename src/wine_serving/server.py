@@ -120,6 +120,11 @@ class MLServer:
         return f"{self.url.rsplit(':', 1)[0]}:{self.metrics_port}/metrics"
 
     @property
+    def command(self) -> list[str]:
+        """What is run: exactly the ``mlserver start <folder>`` a reader would type."""
+        return [_mlserver_command(), "start", str(self.repository)]
+
+    @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
@@ -141,7 +146,7 @@ class MLServer:
         env.update(self.extra_env)
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
-                [_mlserver_command(), "start", str(self.repository)],
+                self.command,
                 cwd=self.repository, env=env, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
@@ -225,7 +230,16 @@ class MLServer:
         return f"MLServer({self.url}, pid={self.pid}, {state}, log={self.log_path})"
 
 
-def serve(models: list[dict[str, Any]], *, repository: Path | None = None,
+def repository_for(name: str = "wine", ws: Workspace | None = None) -> Path:
+    """``<workspace>/serving/<name>``: one folder per server, never nested.
+
+    ``mlserver start`` loads model settings recursively, so two repositories must
+    not sit inside each other or one server would load the other's models.
+    """
+    return (ws or get_workspace()).serving_dir / name
+
+
+def serve(models: list[dict[str, Any]], *, name: str = "wine", repository: Path | None = None,
           ws: Workspace | None = None, attempts: int = 3, **settings: Any) -> MLServer:
     """Write a repository with free loopback ports for ``models`` and start a server on it.
 
@@ -233,13 +247,13 @@ def serve(models: list[dict[str, Any]], *, repository: Path | None = None,
     one in between; a ``PortInUseError`` then leads to new ports, up to ``attempts``.
     """
     ws = ws or get_workspace()
-    repository = Path(repository or ws.serving_dir)
+    repository = Path(repository or repository_for(name, ws))
     for attempt in range(1, attempts + 1):
         http_port, grpc_port, metrics_port = free_ports(3)
         prepare_repository(repository, server_settings(http_port, grpc_port, metrics_port,
                                                        **settings), models)
         try:
-            return MLServer(repository, ws=ws).start()
+            return MLServer(repository, ws=ws, log_name=name).start()
         except PortInUseError:
             if attempt == attempts:
                 raise

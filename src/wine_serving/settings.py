@@ -117,3 +117,15 @@ def prepare_repository(repository: Path, server: dict[str, Any],
     for content in models:
         write_model_settings(repository, content)
     return repository
+
+
+def repository_tree(repository: Path) -> str:
+    """The folder as ``tree`` would print it, for showing a reader what MLServer will see."""
+    repository = Path(repository)
+    lines = [f"{repository.name}/"]
+    for path in sorted(repository.rglob("*")):
+        if any(part.startswith(".") for part in path.relative_to(repository).parts):
+            continue
+        depth = len(path.relative_to(repository).parts)
+        lines.append("    " * depth + path.name + ("/" if path.is_dir() else ""))
+    return "\n".join(lines)
