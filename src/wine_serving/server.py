@@ -39,6 +39,7 @@ from wine_serving.settings import (
 )
 from wine_serving.workspace import Workspace, get_workspace
 
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|NotFound|Invalid\w*): .+", re.MULTILINE)
 BIND_ERRORS = re.compile(r"address already in use|Failed to bind|\[Errno 98\]", re.IGNORECASE)
 DEFAULT_START_TIMEOUT = 60.0
 
@@ -66,6 +67,15 @@ def _mlserver_command() -> str:
     if not found:
         raise ServerStartError("The `mlserver` command is not installed in this environment.")
     return found
+
+
+def _cause(path: Path) -> str:
+    """The last Python exception line in the log: usually the one sentence that matters."""
+    try:
+        found = EXCEPTION_LINE.findall(path.read_text(encoding="utf-8", errors="replace"))
+    except FileNotFoundError:
+        return ""
+    return f" Cause: {found[-1].strip()}" if found else ""
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -176,7 +186,8 @@ class MLServer:
                 code = self._proc.returncode if self._proc else None
                 raise ServerStartError(
                     f"mlserver exited with code {code} during start-up "
-                    f"(often a model that failed to load); log: {self.log_path}", _tail(self.log_path))
+                    f"(often a model that failed to load).{_cause(self.log_path)} Log: {self.log_path}",
+                    _tail(self.log_path))
             if BIND_ERRORS.search(log):
                 raise PortInUseError(
                     f"mlserver could not bind one of its ports on {self.host} "
