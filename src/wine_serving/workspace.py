@@ -120,7 +120,14 @@ def init_tracking(ws: Workspace | None = None) -> str:
 
     ws = ws or get_workspace()
     uri = ws.tracking_uri
+    user_choice = os.environ.get(TRACKING_ENV)
     mlflow.set_tracking_uri(uri)
+    # MLflow 3 also exports the URI to the environment; undo that, or a later
+    # workspace (and every child process) would mistake it for the user's choice.
+    if user_choice is None:
+        os.environ.pop(TRACKING_ENV, None)
+    else:
+        os.environ[TRACKING_ENV] = user_choice
     with ws.lock("tracking-store"):
         client = MlflowClient(uri)
         experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
