@@ -10,7 +10,10 @@ BUILD := build
 # Executed copies of the notebooks: the committed ones stay output-free.
 EXECUTED := $(BUILD)/notebooks
 
-.PHONY: setup tutorial lab test test-unit test-notebooks docs serve-docs lint clean
+MERMAID_VERSION := 11.12.0
+MERMAID_JS := docs/assets/javascripts/mermaid.min.js
+
+.PHONY: setup tutorial lab test test-unit test-notebooks docs serve-docs lint clean lock
 
 setup: $(STAMP)
 
@@ -37,11 +40,24 @@ test-unit: setup
 test-notebooks: setup
 	rm -rf $(EXECUTED) && mkdir -p $(BUILD) && cp -r notebooks $(EXECUTED)
 	$(PY) -m pytest -n $(JOBS) --nbmake --overwrite --nbmake-timeout=600 $(EXECUTED)
+	touch $(EXECUTED)/.executed
 
-test: lint test-notebooks test-unit
+$(EXECUTED)/.executed:
+	$(MAKE) test-notebooks
 
-docs: setup
+# Mermaid is served by the site itself (the reader's browser may have no CDN access).
+$(MERMAID_JS):
+	mkdir -p $(dir $@)
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent mermaid@$(MERMAID_VERSION) >/dev/null \
+	  && tar xzf mermaid-$(MERMAID_VERSION).tgz package/dist/mermaid.min.js) \
+	  && cp $$tmp/package/dist/mermaid.min.js $@ && rm -rf $$tmp
+
+# The site shows the notebooks as executed by the test run.
+docs: setup $(MERMAID_JS) $(EXECUTED)/.executed
+	rm -rf docs/tutorial && mkdir -p docs/tutorial && cp $(EXECUTED)/*.ipynb docs/tutorial/
 	$(VENV)/bin/mkdocs build --strict
+
+test: lint test-notebooks docs test-unit
 
 serve-docs: setup
 	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
