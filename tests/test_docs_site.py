@@ -123,6 +123,10 @@ def test_links_between_notebooks_work(page, base_url):
 def test_training_page_shows_the_rmse(page, base_url):
     page.goto(base_url + PAGES["01"], wait_until="networkidle")
     assert "RMSE: 0.793" in page.locator("article").inner_text()
+    figure = page.locator("article img[src^='data:image/png']")
+    assert figure.count() >= 1  # the quality histogram, rendered by the test run
+    figure.first.scroll_into_view_if_needed()
+    figure.first.screenshot(path=str(SHOTS / "figure-quality.png"))
 
 
 def test_mermaid_diagram_renders(page, base_url):
