@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -149,3 +150,16 @@ def test_chinese_search_finds_a_word_inside_a_sentence(page, base_url, word):
     results.first.wait_for(timeout=15000)
     assert results.count() >= 1
     page.screenshot(path=str(SHOTS / f"search-{word}.png"))
+
+
+@pytest.mark.parametrize("name", ["01", "05"])
+def test_table_of_contents_targets_exist(page, base_url, name):
+    """Every sidebar link on a notebook page lands on a heading (Chinese headings included)."""
+    page.goto(base_url + PAGES[name], wait_until="networkidle")
+    targets = page.eval_on_selector_all(
+        ".md-sidebar--secondary a.md-nav__link",
+        "links => links.map(a => decodeURIComponent(a.hash.slice(1)))")
+    assert len(targets) >= 5
+    missing = [t for t in targets if page.locator(f'[id="{t}"]').count() != 1]
+    assert missing == []
+    assert any(re.search(r"[\u4e00-\u9fff]", t) for t in targets)  # Chinese anchors kept
