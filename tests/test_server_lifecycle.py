@@ -40,6 +40,10 @@ def test_normal_end_leaves_nothing(workspace, tmp_path):
         assert mlserver_processes(repo)
         assert server.log_path.is_file() and server.log_path.is_relative_to(workspace.logs_dir)
     assert wait_until_gone(repo, timeout=5) == []
+    # The same object starts again; the first run's log lines must not count as ready.
+    with server:
+        assert server.running and server._log_offset > 0
+    assert wait_until_gone(repo, timeout=5) == []
 
 
 def test_taken_port_is_refused_and_the_first_server_keeps_serving(workspace, tmp_path):

@@ -113,6 +113,7 @@ class MLServer:
         self.log_path = self.ws.logs_dir / f"{log_name}-{stamp}-{os.getpid()}-{self.http_port}.log"
         self._proc: subprocess.Popen[bytes] | None = None
         self._watchdog: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0
 
     # -- addresses -------------------------------------------------------------------
     @property
@@ -151,6 +152,8 @@ class MLServer:
         if self.running:
             return self
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        # A restarted server appends to its log; only this run's lines may prove readiness.
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         env = self.ws.server_env()
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         env.update(self.extra_env)
@@ -181,7 +184,9 @@ class MLServer:
         """Ready means: our process is alive, our own listener is up, and health says 200."""
         deadline = time.monotonic() + (timeout or self.start_timeout)
         while True:
-            log = self.log_path.read_text(encoding="utf-8", errors="replace")
+            with open(self.log_path, "rb") as handle:
+                handle.seek(self._log_offset)
+                log = handle.read().decode("utf-8", errors="replace")
             if self._proc is None or self._proc.poll() is not None:
                 code = self._proc.returncode if self._proc else None
                 raise ServerStartError(
@@ -197,7 +202,7 @@ class MLServer:
                 return
             if time.monotonic() > deadline:
                 raise ServerStartError(
-                    f"mlserver was not ready within {timeout or self.start_timeout:.0f} s; "
+                    f"mlserver was not ready within {timeout or self.start_timeout:g} s; "
                     f"log: {self.log_path}", _tail(self.log_path))
             time.sleep(0.2)
 
