@@ -31,8 +31,6 @@ def _as_dict(request: Any) -> dict[str, Any]:
 
 
 def _flat(data: Any) -> list[Any]:
-    if isinstance(data, dict):  # {"content": [...]} style is not used by this tutorial
-        return list(data.values())
     out: list[Any] = []
     stack = [data]
     while stack:
@@ -57,9 +55,8 @@ def _check_tensor(tensor: dict[str, Any], index: int) -> str:
             f"Input {name!r}: shape {list(shape)} holds {expected} values but data has "
             f"{len(values)}.")
     if datatype in NUMERIC:
-        bad = [v for v in values if isinstance(v, str) or v is None]
-        if bad:
-            bad = bad[0]
+        bad = next((v for v in values if isinstance(v, str) or v is None), False)
+        if bad is not False:
             raise RequestValidationError(
                 f"Input {name!r} is declared {datatype} but its data contains {bad!r}, "
                 "which is not a number.")
