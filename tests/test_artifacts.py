@@ -59,3 +59,17 @@ def test_every_uri_form_loads_the_same_model(trained):
     reference = predictions.pop("local path")
     for label, values in predictions.items():
         np.testing.assert_allclose(values, reference, rtol=1e-12, err_msg=label)
+
+
+def test_ensure_model_keeps_the_baseline_when_better_versions_exist(workspace):
+    from wine_serving.artifacts import find_version
+    from wine_serving.training import train_elasticnet
+
+    baseline = ensure_model("dataframe", workspace)
+    better = train_elasticnet(alpha=0.01, l1_ratio=0.5, ws=workspace)
+    assert int(better.registered_version) > int(baseline.registered_version)
+    again = ensure_model("dataframe", workspace)
+    assert again.registered_version == baseline.registered_version and again.alpha == 0.5
+    found = find_version(alpha=0.01, l1_ratio=0.5, ws=workspace)
+    assert str(found.version) == better.registered_version
+    assert find_version(alpha=0.3, l1_ratio=0.3, ws=workspace) is None

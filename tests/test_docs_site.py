@@ -28,6 +28,8 @@ PAGES = {
     "03": "tutorial/03_write_settings/",
     "04": "tutorial/04_start_server/",
     "05": "tutorial/05_inference_requests/",
+    "06": "tutorial/06_model_registry/",
+    "07": "tutorial/07_grpc_and_mlflow_protocol/",
     "concepts": "concepts/",
     "troubleshooting": "troubleshooting/",
     "api": "api/",

@@ -166,7 +166,7 @@ class V2Client:
     def _json_or_raise(self, response: requests.Response) -> Any:
         if response.status_code != 200:
             raise InferenceError(response.status_code, response.text, response.url)
-        return response.json()
+        return response.json() if response.content else None
 
     def live(self) -> bool:
         return self._get("/v2/health/live").status_code == 200
@@ -207,6 +207,31 @@ class V2Client:
 
         request = InferenceRequest(inputs=[NumpyCodec.encode_input(name, array)])
         return decode_predictions(self.infer(request))
+
+    # -- model repository API: what a rollout uses ---------------------------------------
+    def repository_index(self) -> list[dict[str, Any]]:
+        """Every model in the server's repository folder, with its state (READY, UNAVAILABLE)."""
+        response = self.session.post(f"{self.base_url}/v2/repository/index", json={},
+                                     timeout=self.timeout)
+        return self._json_or_raise(response)
+
+    def load_model(self, name: str | None = None, timeout: float = 120.0) -> None:
+        """(Re)load a model from its ``model-settings.json`` on disk.
+
+        On a model that is already loaded MLServer loads the new copy first and only
+        then unloads the old one, so requests keep being answered throughout.
+        """
+        response = self.session.post(
+            f"{self.base_url}/v2/repository/models/{name or self.model_name}/load", timeout=timeout)
+        self._json_or_raise(response)
+        self._metadata = None
+
+    def unload_model(self, name: str | None = None) -> None:
+        response = self.session.post(
+            f"{self.base_url}/v2/repository/models/{name or self.model_name}/unload",
+            timeout=self.timeout)
+        self._json_or_raise(response)
+        self._metadata = None
 
     def invocations(self, frame: pd.DataFrame, fmt: str = "dataframe_split") -> np.ndarray:
         """MLflow's scoring protocol, which MLServer also serves at ``/invocations``."""

@@ -22,6 +22,9 @@ KIND_TAG = "wine_serving.kind"
 DATAFRAME_KIND = "dataframe"
 TENSOR_KIND = "tensor"
 TENSOR_DTYPE = np.float32
+# The seed's hyper-parameters: the baseline every notebook's figures refer to.
+DEFAULT_ALPHA = 0.5
+DEFAULT_L1_RATIO = 0.5
 REQUIREMENTS = ("mlflow", "numpy", "pandas", "scikit-learn", "scipy", "skops")
 
 
@@ -67,8 +70,8 @@ def to_tensor(frame: pd.DataFrame) -> np.ndarray:
 
 
 def train_elasticnet(
-    alpha: float = 0.5,
-    l1_ratio: float = 0.5,
+    alpha: float = DEFAULT_ALPHA,
+    l1_ratio: float = DEFAULT_L1_RATIO,
     *,
     kind: str = DATAFRAME_KIND,
     register: bool = True,

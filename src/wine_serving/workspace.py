@@ -101,6 +101,29 @@ class Workspace:
         return env
 
 
+@contextmanager
+def tracking_server(uri: str) -> Iterator[str]:
+    """Within the block, MLflow calls and servers started here use ``uri`` as the store.
+
+    The same as a team member exporting ``MLFLOW_TRACKING_URI``, undone on exit so
+    the rest of a notebook goes back to the workspace's own sqlite file.
+    """
+    previous = os.environ.get(TRACKING_ENV)
+    os.environ[TRACKING_ENV] = uri
+    try:
+        yield uri
+    finally:
+        if previous is None:
+            os.environ.pop(TRACKING_ENV, None)
+        else:
+            os.environ[TRACKING_ENV] = previous
+        import mlflow
+
+        mlflow.set_tracking_uri(previous or get_workspace().embedded_tracking_uri)
+        if previous is None:
+            os.environ.pop(TRACKING_ENV, None)
+
+
 def get_workspace() -> Workspace:
     """The current workspace, with its folders created."""
     return Workspace(default_root()).ensure_dirs()

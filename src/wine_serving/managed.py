@@ -1,0 +1,202 @@
+"""A child server process this Python process owns until it is stopped, whatever happens.
+
+Shared by every server the tutorial starts (MLServer, ``mlflow server``,
+``mlflow models serve``): each runs in its own process group with its output in a
+workspace log, is stopped group-wide (SIGTERM, then SIGKILL), and is covered by a
+watchdog sidecar if the owner is killed and by ``atexit`` if it exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import requests
+
+from wine_serving.errors import ServerStartError
+from wine_serving.processes import terminate_group
+from wine_serving.workspace import Workspace, get_workspace
+
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|NotFound|Invalid\w*): .+", re.MULTILINE)
+DEFAULT_START_TIMEOUT = 60.0
+
+_live: set[ManagedProcess] = set()
+_live_lock = threading.Lock()
+
+
+def cause(path: Path) -> str:
+    """The last Python exception line in a log: usually the one sentence that matters."""
+    try:
+        found = EXCEPTION_LINE.findall(path.read_text(encoding="utf-8", errors="replace"))
+    except FileNotFoundError:
+        return ""
+    return f" Cause: {found[-1].strip()}" if found else ""
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def venv_path(env: dict[str, str]) -> str:
+    """``PATH`` with this interpreter's ``bin`` first.
+
+    Servers spawn helpers by bare name (``mlflow models serve`` runs ``uvicorn``), and
+    a notebook kernel started from JupyterLab often has no activated venv on ``PATH``.
+    """
+    return f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        return requests.get(url, timeout=timeout).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+class ManagedProcess:
+    """Base class: subclasses give ``command``, ``cwd`` and a ``is_ready()`` probe."""
+
+    kind = "server"
+
+    def __init__(self, *, ws: Workspace | None = None, start_timeout: float = DEFAULT_START_TIMEOUT,
+                 env: dict[str, str] | None = None, log_name: str = "server") -> None:
+        self.ws = ws or get_workspace()
+        self.start_timeout = start_timeout
+        self.extra_env = env or {}
+        self.log_name = log_name
+        self.log_path = self.ws.logs_dir / f"{log_name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0
+
+    # -- to be provided by subclasses --------------------------------------------------
+    @property
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def cwd(self) -> Path:
+        return self.ws.root
+
+    def is_ready(self, log: str) -> bool:
+        """Given this run's log so far; raise a ``ServerStartError`` to give up early."""
+        raise NotImplementedError
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        return tail(self.log_path, lines)
+
+    def environment(self) -> dict[str, str]:
+        env = self.ws.server_env()
+        env["PATH"] = venv_path(env)
+        env.update(self.extra_env)
+        return env
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> ManagedProcess:
+        """Launch and block until ready; on any failure nothing is left running."""
+        if self.running:
+            return self
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        # A restarted server appends to its log; only this run's lines may prove readiness.
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with open(self.log_path, "ab") as log:
+            self._proc = subprocess.Popen(
+                self.command, cwd=self.cwd, env=self.environment(), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-m", "wine_serving.watchdog", str(os.getpid()), str(self._proc.pid)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        with _live_lock:
+            _live.add(self)
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def read_log(self) -> str:
+        """This run's part of the log."""
+        with open(self.log_path, "rb") as handle:
+            handle.seek(self._log_offset)
+            return handle.read().decode("utf-8", errors="replace")
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        limit = timeout or self.start_timeout
+        deadline = time.monotonic() + limit
+        while True:
+            log = self.read_log()
+            if self._proc is None or self._proc.poll() is not None:
+                code = self._proc.returncode if self._proc else None
+                raise ServerStartError(
+                    f"{self.kind} exited with code {code} during start-up "
+                    f"{self.exit_hint()}.{cause(self.log_path)} Log: {self.log_path}",
+                    tail(self.log_path))
+            if self.is_ready(log):
+                return
+            if time.monotonic() > deadline:
+                raise ServerStartError(f"{self.kind} was not ready within {limit:g} s; "
+                                       f"log: {self.log_path}", tail(self.log_path))
+            time.sleep(0.2)
+
+    def exit_hint(self) -> str:
+        return ""
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop the whole process group; safe to call twice."""
+        proc, watchdog = self._proc, self._watchdog
+        if proc is not None:
+            terminate_group(proc.pid, grace=grace)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        if watchdog is not None:
+            if watchdog.stdin:
+                watchdog.stdin.close()
+            try:
+                watchdog.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                watchdog.kill()
+                watchdog.wait()
+        with _live_lock:
+            _live.discard(self)
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+@atexit.register
+def _stop_all() -> None:
+    with _live_lock:
+        servers = list(_live)
+    for server in servers:
+        server.stop(grace=5.0)

@@ -1,0 +1,69 @@
+"""MLflow's own servers, started and owned like MLServer: real processes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+
+import mlflow
+import numpy as np
+import psutil
+import pytest
+import requests
+
+from wine_serving.client import invocations_payload
+from wine_serving.data import load_wine_quality, split_wine_quality
+from wine_serving.errors import ServerStartError
+from wine_serving.mlflow_servers import MlflowModelServer, TrackingServer
+from wine_serving.server import free_port
+from wine_serving.training import train_elasticnet
+from wine_serving.workspace import TRACKING_ENV, tracking_server
+
+pytestmark = pytest.mark.integration
+
+
+def _gone(pid: int) -> bool:
+    return not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_mlflow_models_serve_matches_in_process(trained):
+    ws, models = trained
+    uri = models["dataframe"].model_uri
+    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
+    with MlflowModelServer(uri, free_port(), ws=ws) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        body = invocations_payload(test_x.head(20), "dataframe_split")
+        got = requests.post(f"{server.url}/invocations", json=body, timeout=30).json()["predictions"]
+        pid = server.pid
+    expected = mlflow.pyfunc.load_model(uri).predict(test_x.head(20))
+    np.testing.assert_allclose(np.asarray(got, dtype=float).ravel(), expected)
+    assert _gone(pid)
+
+
+def test_mlflow_models_serve_bad_uri_fails_clearly(trained):
+    ws, _ = trained
+    server = MlflowModelServer("models:/NoSuchModel/1", free_port(), ws=ws)
+    with pytest.raises(ServerStartError, match="mlflow models serve exited"):
+        server.start()
+    assert not server.running
+
+
+def test_tracking_server_registers_and_serves_artifacts(workspace):
+    with TrackingServer(free_port(), ws=workspace) as server:
+        with tracking_server(server.url):
+            assert os.environ[TRACKING_ENV] == server.url
+            result = train_elasticnet(alpha=0.1, l1_ratio=0.1, ws=workspace)
+            location = mlflow.MlflowClient().get_logged_model(result.model_id).artifact_location
+        assert TRACKING_ENV not in os.environ
+        assert mlflow.get_tracking_uri() == workspace.embedded_tracking_uri
+        assert location.startswith("mlflow-artifacts:/")
+        assert list(server.artifacts_destination.rglob("MLmodel"))
+        assert not list(workspace.artifacts_dir.rglob("MLmodel"))  # nothing went to the local store
+        pid = server.pid
+    assert _gone(pid)
+
+
+def test_tracking_server_context_restores_a_users_uri(workspace, monkeypatch):
+    monkeypatch.setenv(TRACKING_ENV, "http://127.0.0.1:1")
+    with tracking_server("http://127.0.0.1:2"):
+        assert os.environ[TRACKING_ENV] == "http://127.0.0.1:2"
+    assert os.environ[TRACKING_ENV] == "http://127.0.0.1:1"
