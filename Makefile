@@ -34,7 +34,7 @@ lint: setup
 	$(VENV)/bin/ruff check src tests conftest.py
 
 test-unit: setup
-	$(PY) -m pytest -n $(JOBS) tests
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup tests
 
 # Each notebook runs in its own temporary workspace (see conftest.py), in parallel.
 test-notebooks: setup

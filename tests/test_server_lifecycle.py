@@ -67,9 +67,11 @@ def test_model_that_fails_to_load(workspace, tmp_path):
                               [model_settings("ghost", str(tmp_path / "no-such-model"))])
     started = time.monotonic()
     with pytest.raises(ServerStartError) as info:
-        MLServer(repo, ws=workspace).start()
-    assert time.monotonic() - started < 10
-    assert "exited" in str(info.value)
+        MLServer(repo, ws=workspace, preflight=False).start()  # MLServer's own failure path
+    # ~5-9 s here; the helper's preflight catches this case in well under a second instead.
+    assert time.monotonic() - started < 20
+    # Either seen in the log (usual) or, if the process ended between two polls, by its exit.
+    assert "could not load a model" in str(info.value) or "exited" in str(info.value)
     assert "ghost" in info.value.log_tail  # the log tail names the model that failed
     assert wait_until_gone(repo, timeout=5) == []
 

@@ -23,6 +23,8 @@ NUMERIC = {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT3
 # What MLflow's schema enforcement accepts for a column-based signature: floats widen
 # safely to doubles, integers do not ("Can not safely convert int64 to float64").
 COLUMN_COMPATIBLE = {"FP64": {"FP64", "FP32", "FP16"}, "FP32": {"FP32", "FP16"}}
+# One request should stay well below what a server parses comfortably in memory.
+MAX_ROWS = 100_000
 NUMPY_NAMES = {"FP16": "np.float16", "FP32": "np.float32", "FP64": "np.float64"}
 
 
@@ -60,16 +62,30 @@ def _check_tensor(tensor: dict[str, Any], index: int) -> str:
             raise RequestValidationError(
                 f"Input {name!r} is declared {datatype} but its data contains {bad!r}, "
                 "which is not a number.")
+        odd = next((v for v in values if isinstance(v, float) and not math.isfinite(v)), None)
+        if odd is not None:
+            raise RequestValidationError(
+                f"Input {name!r} contains {odd}, which JSON cannot carry and the model cannot use; "
+                "drop or impute those rows first.")
     return name
 
 
-def validate_request(request: Any, metadata: dict[str, Any]) -> None:
-    """Raise ``RequestValidationError`` if the model's metadata says this request will fail."""
+def validate_request(request: Any, metadata: dict[str, Any], *, max_rows: int | None = MAX_ROWS) -> None:
+    """Raise ``RequestValidationError`` if the model's metadata says this request will fail.
+
+    ``max_rows`` guards the server as well: MLServer parses a whole request into
+    memory before it looks at it, so one huge request costs its memory and time.
+    """
     body = _as_dict(request)
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise RequestValidationError("The request has no inputs: 'inputs' must be a non-empty list.")
     names = [_check_tensor(t, i) for i, t in enumerate(inputs)]
+    rows = max((int(t["shape"][0]) for t in inputs if t["shape"]), default=0)
+    if max_rows is not None and rows > max_rows:
+        raise RequestValidationError(
+            f"The request has {rows:,} rows; send at most {max_rows:,} per request "
+            "(split the data into batches).")
     wanted = {m["name"]: m for m in metadata.get("inputs", [])}
     column_based = metadata.get("parameters", {}).get("content_type") == "pd"
     if not wanted:
@@ -149,8 +165,9 @@ class V2Client:
     """Talks to one model on one MLServer over REST."""
 
     def __init__(self, base_url: str, model_name: str, *, timeout: float = 10.0,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None, max_rows: int | None = MAX_ROWS) -> None:
         self.base_url = base_url.rstrip("/")
+        self.max_rows = max_rows
         self.model_name = model_name
         self.timeout = timeout
         self.session = session or requests.Session()
@@ -189,7 +206,7 @@ class V2Client:
         """POST a V2 request (dict or ``InferenceRequest``); returns the response JSON."""
         body = _as_dict(request)
         if validate:
-            validate_request(body, self.metadata())
+            validate_request(body, self.metadata(), max_rows=self.max_rows)
         response = self.session.post(self.infer_url, json=body, timeout=self.timeout)
         return self._json_or_raise(response)
 

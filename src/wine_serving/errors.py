@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 
 class WineServingError(RuntimeError):
     """Base class, so a notebook can catch everything this package raises."""
@@ -38,12 +40,46 @@ class InferenceError(WineServingError):
         super().__init__(f"HTTP {status} from {url}: {summarize_server_error(message)}")
 
 
+def _fastapi_detail(message: str) -> str | None:
+    """FastAPI's 422 body (``{"detail": [{"msg", "loc"}, ...]}``) as one line."""
+    try:
+        parsed = json.loads(message)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    detail = parsed.get("detail")
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        first = detail[0]
+        where = ".".join(str(part) for part in first.get("loc", []))
+        extra = f" ({first['ctx']['error']})" if isinstance(first.get("ctx"), dict) and \
+            "error" in first["ctx"] else ""
+        more = f" (+{len(detail) - 1} more)" if len(detail) > 1 else ""
+        return f"{first.get('msg', 'invalid request')} at {where}{extra}{more}"
+    return None
+
+
 def summarize_server_error(message: str, limit: int = 400) -> str:
-    """MLServer puts the useful sentence at the end of a long message; keep that end."""
+    """One readable line from a server's error body.
+
+    MLServer puts the useful sentence at the end of a long message (after the last
+    ``Error: ``); FastAPI's validation errors are a JSON list. Keep what matters.
+    """
     message = message.strip()
+    detail = _fastapi_detail(message)
+    if detail:
+        return detail[:limit]
     marker = "Error: "
     if marker in message:
         tail = message[message.rindex(marker) + len(marker):].strip().rstrip('"}')
         if tail:
             return tail[:limit]
-    return message if len(message) <= limit else "..." + message[-limit:]
+    try:
+        parsed = json.loads(message)
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
+            message = parsed["error"]
+    except ValueError:
+        pass
+    return message if len(message) <= limit else message[:limit] + "..."

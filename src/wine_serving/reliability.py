@@ -1,0 +1,179 @@
+"""Malformed and hostile requests, sent to a real server, with what each one does.
+
+Each case says what a client might send, how the helper's ``V2Client`` refuses it
+before sending (where the model's metadata lets it know), and is then sent raw to
+the server to record the status, the server's message and whether the server is
+still ready afterwards. The test suite asserts on the outcomes; notebook ``10``
+shows them as a table.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import requests
+
+from wine_serving.client import V2Client, dict_of_tensors, invocations_payload
+from wine_serving.errors import WineServingError, summarize_server_error
+from wine_serving.load import require_loopback
+
+COLUMN_MODEL = "wine-classifier"
+TENSOR_MODEL = "wine-tensor"
+HUGE_ROWS = 2_000_000  # ~130 MB of JSON: a laptop survives it, and it is far past a sane request
+
+
+@dataclass(frozen=True)
+class BadInput:
+    key: str
+    description: str  # zh-TW, shown in the docs table
+    path: str
+    payload: Callable[[pd.DataFrame], Any]  # JSON-able content, or raw bytes sent as they are
+    # How a reader would send it with the helper's client: "column" or "tensor" (V2 infer
+    # on that model), "unknown" (a model that does not exist), "invocations:<format>",
+    # or None when the client cannot even produce such a request.
+    client: str | None = None
+    content_type: str = "application/json"
+    method: str = "POST"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    description: str
+    status: int | None
+    message: str
+    ready_after: bool
+    seconds: float
+    request_bytes: int
+    client_error: str | None
+
+    def as_row(self) -> dict[str, Any]:
+        return {"case": self.key, "description": self.description, "HTTP status": self.status,
+                "server message": self.message, "ready after": self.ready_after,
+                "seconds": round(self.seconds, 2), "request size": _size(self.request_bytes),
+                "V2Client (before sending)": self.client_error or "—"}
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB" if n >= 1e3 else f"{n} B"
+
+
+def _json(content: Any) -> bytes:
+    return json.dumps(content).encode()
+
+
+def _columns(frame: pd.DataFrame, **changes: Any) -> dict[str, Any]:
+    body = dict_of_tensors(frame)
+    for tensor in body["inputs"]:
+        tensor.update(changes.get(tensor["name"], {}))
+    return body
+
+
+def _repeat(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
+    return pd.concat([frame] * (rows // len(frame) + 1), ignore_index=True).head(rows)
+
+
+def _tensor_body(frame: pd.DataFrame, datatype: str) -> dict[str, Any]:
+    values = frame.to_numpy().tolist()
+    return {"inputs": [{"name": "input-0", "shape": [len(frame), frame.shape[1]], "datatype": datatype,
+                        "data": values}]}
+
+
+def _first(frame: pd.DataFrame) -> str:
+    return str(frame.columns[0])
+
+
+def bad_input_cases() -> list[BadInput]:
+    """At least one case for every way a request went wrong while this tutorial was written."""
+    infer = f"/v2/models/{COLUMN_MODEL}/infer"
+    tensor_infer = f"/v2/models/{TENSOR_MODEL}/infer"
+
+    def changed(**changes: Any) -> Callable[[pd.DataFrame], Any]:
+        return lambda f: _columns(f, **{_first(f): changes})
+
+    return [
+        BadInput("unknown-model", "不存在的模型名稱", "/v2/models/no-such-model/infer",
+                 dict_of_tensors, client="unknown"),
+        BadInput("malformed-json", "JSON 語法錯誤（少了結尾）", infer,
+                 lambda f: _json(dict_of_tensors(f))[:-5]),
+        BadInput("no-inputs", "沒有 inputs 欄位", infer, lambda f: {"parameters": {}}, client="column"),
+        BadInput("empty-inputs", "inputs 是空串列", infer, lambda f: {"inputs": []}, client="column"),
+        BadInput("missing-column", "少了一個欄位", infer,
+                 lambda f: dict_of_tensors(f.drop(columns=[_first(f)])), client="column"),
+        BadInput("extra-column", "多了一個模型不認識的欄位", infer,
+                 lambda f: dict_of_tensors(f.assign(colour=1.0)), client="column"),
+        BadInput("strings-in-numbers", "數值輸入裡有字串", infer,
+                 lambda f: changed(data=["seven"] * len(f))(f), client="column"),
+        BadInput("shape-data-mismatch", "shape 與資料筆數不一致", infer,
+                 lambda f: changed(shape=[len(f) + 1, 1])(f), client="column"),
+        BadInput("int64-for-doubles", "簽章要 double，送 INT64", infer,
+                 lambda f: dict_of_tensors(f.round().astype(int), datatype="INT64"), client="column"),
+        BadInput("fp64-into-fp32-tensor", "FP32 張量簽章，送 FP64", tensor_infer,
+                 lambda f: _tensor_body(f, "FP64"), client="tensor"),
+        BadInput("nan-values", "資料裡有 NaN（非標準 JSON）", infer,
+                 lambda f: changed(data=[float("nan")] * len(f))(f), client="column"),
+        BadInput("rows-100k", "100,000 列的請求", infer,
+                 lambda f: dict_of_tensors(_repeat(f, 100_000)), client="column"),
+        BadInput("rows-huge", f"{HUGE_ROWS:,} 列的請求", infer,
+                 lambda f: dict_of_tensors(_repeat(f, HUGE_ROWS)), client="column"),
+        BadInput("invocations-unknown-key", "/invocations 用了不存在的格式鍵", "/invocations",
+                 lambda f: {"records": f.to_dict(orient="records")}, client="invocations:records"),
+        BadInput("invocations-malformed", "/invocations 的 JSON 語法錯誤", "/invocations",
+                 lambda f: _json(invocations_payload(f))[:-3]),
+        BadInput("non-utf8-body", "主體不是 UTF-8", infer,
+                 lambda f: _json(dict_of_tensors(f)).replace(b'"fixed acidity"', b'"fixed\xff acidity"')),
+        BadInput("wrong-content-type", "Content-Type 是 text/plain", infer, dict_of_tensors,
+                 content_type="text/plain"),
+        BadInput("form-body", "送表單而不是 JSON", infer, lambda f: b"fixed+acidity=7.4&pH=3.5",
+                 content_type="application/x-www-form-urlencoded"),
+        BadInput("get-on-infer", "用 GET 呼叫推論端點", infer, lambda f: b"", method="GET"),
+    ]
+
+
+def _client_error(case: BadInput, base_url: str, frame: pd.DataFrame, payload: Any) -> str | None:
+    """What the helper's client says when asked to send this; None if it cannot express it."""
+    if case.client is None:
+        return None
+    try:
+        if case.client.startswith("invocations:"):
+            V2Client(base_url, COLUMN_MODEL).invocations(frame, fmt=case.client.split(":", 1)[1])
+        else:
+            name = {"column": COLUMN_MODEL, "tensor": TENSOR_MODEL}.get(case.client, "no-such-model")
+            V2Client(base_url, name).infer(payload)
+    except WineServingError as exc:
+        return str(exc).splitlines()[0]
+    return None if case.key.startswith("rows-100k") else "(not refused)"
+
+
+def server_ready(base_url: str) -> bool:
+    """The server and both of its models answer ready."""
+    paths = ("/v2/health/ready", f"/v2/models/{COLUMN_MODEL}/ready", f"/v2/models/{TENSOR_MODEL}/ready")
+    try:
+        return all(requests.get(f"{base_url}{p}", timeout=10).status_code == 200 for p in paths)
+    except requests.RequestException:
+        return False
+
+
+def run_case(base_url: str, case: BadInput, frame: pd.DataFrame, *, timeout: float = 120.0) -> Outcome:
+    """Ask the client first, then send the raw request and check the server is still ready."""
+    require_loopback(base_url)
+    payload = case.payload(frame)
+    client_error = _client_error(case, base_url, frame, payload)
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    del payload
+    started = time.perf_counter()
+    try:
+        response = requests.request(case.method, f"{base_url}{case.path}", data=body or None,
+                                    headers={"Content-Type": case.content_type}, timeout=timeout)
+        status, message = response.status_code, response.text
+    except requests.RequestException as exc:
+        status, message = None, f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - started
+    short = "(answered)" if status == 200 else summarize_server_error(message, limit=160)
+    return Outcome(case.key, case.description, status, short, server_ready(base_url), seconds,
+                   len(body), client_error)

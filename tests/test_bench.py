@@ -1,0 +1,62 @@
+"""The benchmark's parts on a tiny plan: real servers, real load, reports that can be read back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from wine_serving import bench
+
+pytestmark = pytest.mark.integration
+
+TINY = bench.Plan(rounds=2, latency_requests=20, throughput_requests=60, throughput_seconds=2.0,
+                  concurrencies=(1, 4), big_requests=3, endpoints=("v2-rest", "v2-grpc"),
+                  big_endpoints=("v2-rest",))
+
+
+@pytest.fixture(scope="module")
+def tiny_table(trained):
+    ws, _ = trained
+    return ws, bench.run(ws=ws, progress=False, plan=TINY, configs=["mlflow", "batching"])
+
+
+def test_every_load_is_measured_without_errors(tiny_table):
+    _, table = tiny_table
+    assert list(table.columns) == list(bench.FIELDS)
+    assert (table.errors == 0).all() and (table.rps > 0).all()
+    assert set(table.config) == {"in-process", "mlflow", "batching"}
+    batching = table[table.config == "batching"]
+    assert set(zip(batching.endpoint, batching.concurrency, batching.rows)) == {
+        ("v2-rest", 1, 1), ("v2-rest", 4, 1), ("v2-grpc", 1, 1), ("v2-grpc", 4, 1), ("v2-rest", 1, 1000)}
+    # two rounds, alternating order: every load ran twice
+    single = bench.pick(table, "batching", "v2-rest", 4)
+    assert single.requests == 2 * TINY.throughput_requests
+    assert (table[table.config != "in-process"].server_cpu_s > 0).all()
+    assert (table.p50_ms <= table.p90_ms).all() and (table.p90_ms <= table.p99_ms).all()
+
+
+def test_the_big_request_is_slower_than_one_row(tiny_table):
+    _, table = tiny_table
+    big = bench.pick(table, "batching", "v2-rest", 1, 1000)
+    assert big.p50_ms > bench.pick(table, "batching", "v2-rest").p50_ms
+
+
+def test_reports_are_written_and_readable(tiny_table, tmp_path):
+    _, table = tiny_table
+    table = table.copy()
+    # ratios() needs a c=32 row; relabel the c=4 rows of this tiny run
+    table.loc[table.concurrency == 4, "concurrency"] = 32
+    paths = bench.write_reports(table, tmp_path, quick=True)
+    document = json.loads(paths["json"].read_text())
+    assert document["mode"] == "quick" and len(document["rows"]) == len(table)
+    assert set(document["rows"][0]) == set(bench.FIELDS)
+    assert document["ratios"]["throughput_c32_vs_mlflow"] > 0
+    assert paths["markdown"].read_text().startswith("| server | endpoint |")
+    assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pick_names_what_is_missing(tiny_table):
+    _, table = tiny_table
+    with pytest.raises(KeyError, match="workers-2"):
+        bench.pick(table, "workers-2", "v2-rest")

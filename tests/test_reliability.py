@@ -1,0 +1,235 @@
+"""Reliability against a real server: bad input, a bounded load, and faults.
+
+Runs the tutorial's recommended configuration (``settings.RECOMMENDED_*``). Every
+figure this suite measures is printed (``pytest -s``) for the record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import time
+
+import mlflow
+import numpy as np
+import psutil
+import pytest
+
+from tests.helpers import mlserver_processes, wait_until_gone
+from wine_serving.artifacts import logged_model_dir
+from wine_serving.client import V2Client, decode_predictions, dict_of_tensors
+from wine_serving.data import load_wine_quality, split_wine_quality
+from wine_serving.errors import PortInUseError, ServerStartError
+from wine_serving.load import BackgroundLoad
+from wine_serving.loadgen import encode_post, http_load
+from wine_serving.preflight import ModelUnavailableError
+from wine_serving.reliability import COLUMN_MODEL, TENSOR_MODEL, bad_input_cases, run_case
+from wine_serving.server import MLServer, free_ports, serve
+from wine_serving.settings import (
+    RECOMMENDED_MODEL,
+    RECOMMENDED_SERVER,
+    model_settings,
+    prepare_repository,
+    server_settings,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("reliability")]
+
+# Measured with MLServer 1.7.1 / MLflow 3.17: only protocol errors are 4xx; data errors are 500.
+EXPECTED_STATUS = {
+    "unknown-model": 404, "malformed-json": 422, "no-inputs": 422, "empty-inputs": 500,
+    "missing-column": 500, "extra-column": 200, "strings-in-numbers": 500, "shape-data-mismatch": 500,
+    "int64-for-doubles": 500, "fp64-into-fp32-tensor": 500, "nan-values": 422, "rows-100k": 200,
+    "rows-huge": 200, "invocations-unknown-key": 500, "invocations-malformed": 500, "non-utf8-body": 422,
+    "wrong-content-type": 422, "form-body": 422, "get-on-infer": 405,
+}
+# What the helper's client must name, in its one-sentence refusal.
+CLIENT_NAMES = {
+    "unknown-model": "not found", "no-inputs": "no inputs", "empty-inputs": "no inputs",
+    "missing-column": "Missing input column", "extra-column": "Unknown input",
+    "strings-in-numbers": "not a number",
+    "shape-data-mismatch": "holds 6 values but data has 5", "int64-for-doubles": "wants FP64",
+    "fp64-into-fp32-tensor": "wants exactly FP32", "nan-values": "JSON cannot carry",
+    "rows-huge": "send at most 100,000", "invocations-unknown-key": "Unknown /invocations format",
+}
+
+
+def _models(models) -> list[dict]:
+    df, tensor = models["dataframe"], models["tensor"]
+    return [model_settings(COLUMN_MODEL, f"models:/{df.registered_name}/{df.registered_version}",
+                           **RECOMMENDED_MODEL),
+            model_settings(TENSOR_MODEL, f"models:/{tensor.registered_name}/{tensor.registered_version}")]
+
+
+@pytest.fixture(scope="module")
+def recommended(trained):
+    ws, models = trained
+    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
+    expected = mlflow.pyfunc.load_model(models["dataframe"].model_uri).predict(test_x)
+    with serve(_models(models), name="reliability", ws=ws, **RECOMMENDED_SERVER) as server:
+        yield server, test_x, np.asarray(expected)
+
+
+def _workers(server: MLServer) -> list[psutil.Process]:
+    return [c for c in psutil.Process(server.pid).children(recursive=True)
+            if "spawn_main" in " ".join(c.cmdline())]
+
+
+def test_every_expected_case_is_covered():
+    keys = [case.key for case in bad_input_cases()]
+    assert len(keys) >= 15 and len(set(keys)) == len(keys)
+    assert set(keys) == set(EXPECTED_STATUS)
+
+
+@pytest.mark.parametrize("case", bad_input_cases(), ids=lambda c: c.key)
+def test_bad_input_is_answered_and_the_server_stays_ready(recommended, case):
+    server, test_x, _ = recommended
+    outcome = run_case(server.url, case, test_x.head(5))
+    print(json.dumps(outcome.as_row(), ensure_ascii=False))
+    assert outcome.ready_after, f"server not ready after {case.key}"
+    assert outcome.status == EXPECTED_STATUS[case.key], outcome.message
+    assert outcome.message and "\n" not in outcome.message and len(outcome.message) <= 163
+    if case.key in CLIENT_NAMES:
+        assert outcome.client_error and CLIENT_NAMES[case.key] in outcome.client_error, outcome.client_error
+    else:
+        assert outcome.client_error is None
+
+
+def test_10k_requests_at_concurrency_32_all_correct(recommended):
+    server, test_x, expected = recommended
+    rng = np.random.default_rng(7)
+    rows = rng.integers(0, len(test_x), size=10_000)
+    url = f"{server.url}/v2/models/{COLUMN_MODEL}/infer"
+    encoded = [encode_post(url, dict_of_tensors(test_x.iloc[[i]])) for i in range(len(test_x))]
+    result = http_load(url, [encoded[r] for r in rows], total=10_000, concurrency=32, max_seconds=60,
+                       keep_bodies=True)
+    print(f"\n10k load: {result.requests} requests, {result.errors} failed, {result.wall_seconds:.1f} s, "
+          f"{result.rps:.0f}/s, p99 {result.percentile_ms(99):.1f} ms")
+    assert result.requests == 10_000 and result.errors == 0 and result.wall_seconds < 60
+    answers = np.array([decode_predictions(result.json(i))[0] for i in range(10_000)])
+    np.testing.assert_allclose(answers, expected[rows], rtol=1e-9)
+
+
+def _row_caller(server: MLServer, test_x, timeout: float = 5.0):
+    url = f"{server.url}/v2/models/{COLUMN_MODEL}/infer"
+    bodies = [dict_of_tensors(test_x.iloc[[i]]) for i in range(len(test_x))]
+
+    def call(session, i):
+        response = session.post(url, json=bodies[i % len(bodies)], timeout=timeout)
+        response.raise_for_status()
+        return float(decode_predictions(response.json())[0])
+
+    return call
+
+
+def test_a_killed_worker_costs_only_in_flight_requests(recommended):
+    server, test_x, expected = recommended
+    victims = _workers(server)
+    assert len(victims) == RECOMMENDED_SERVER["parallel_workers"]
+    load = BackgroundLoad(_row_caller(server, test_x), total=4000, concurrency=4, max_seconds=8).start()
+    time.sleep(1.5)
+    killed_at = time.perf_counter()
+    os.kill(victims[0].pid, signal.SIGKILL)
+    report = load.join()
+    window = report.failure_window()
+    outage = 0.0 if window is None else window[1] - window[0]
+    print(f"\nworker killed: {report.requests} requests, {len(report.failures)} failed, "
+          f"outage {outage:.2f} s")
+    assert len(report.failures) <= 4 and outage < 10
+    assert all(np.isclose(s.value, expected[s.index % len(test_x)]) for s in report.samples if s.ok)
+    deadline = time.perf_counter() + 30
+    while len(_workers(server)) < len(victims) and time.perf_counter() < deadline:
+        time.sleep(0.5)
+    print(f"worker replaced after {time.perf_counter() - killed_at:.1f} s")
+    assert victims[0].pid not in {w.pid for w in _workers(server)} and len(_workers(server)) == len(victims)
+    np.testing.assert_allclose(V2Client(server.url, COLUMN_MODEL).predict_dataframe(test_x), expected)
+
+
+def test_a_second_server_on_a_taken_port_is_refused(recommended, tmp_path):
+    server, test_x, expected = recommended
+    _, grpc_port, metrics_port = free_ports(3)
+    repo = prepare_repository(tmp_path / "second",
+                              server_settings(server.http_port, grpc_port, metrics_port), [])
+    started = time.perf_counter()
+    with pytest.raises(PortInUseError, match=str(server.http_port)):
+        MLServer(repo, ws=server.ws).start()
+    assert time.perf_counter() - started < 10 and wait_until_gone(repo) == []
+    np.testing.assert_allclose(V2Client(server.url, COLUMN_MODEL).predict_dataframe(test_x), expected)
+
+
+def test_a_killed_server_is_a_clear_error_and_comes_back(trained):
+    ws, models = trained
+    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
+    expected = mlflow.pyfunc.load_model(models["dataframe"].model_uri).predict(test_x)
+    server = serve(_models(models)[:1], name="crash", ws=ws)
+    try:
+        load = BackgroundLoad(_row_caller(server, test_x, timeout=3), total=100_000, concurrency=4,
+                              max_seconds=4).start()
+        time.sleep(1)
+        os.killpg(server.pid, signal.SIGKILL)
+        began = time.perf_counter()
+        report = load.join()
+        ended = time.perf_counter() - began
+    finally:
+        server.stop()
+    failures = report.failures
+    print(f"\nserver killed: {report.requests} requests, {len(failures)} failed, "
+          f"load ended {ended:.1f} s later")
+    assert failures and all(f.error.startswith("ConnectionError") for f in failures)
+    assert max(s.latency for s in report.samples) < 3.5 and ended < 6  # timeouts, never a hang
+    with serve(_models(models)[:1], name="crash", ws=ws) as again:
+        np.testing.assert_allclose(V2Client(again.url, COLUMN_MODEL).predict_dataframe(test_x), expected)
+
+
+def _start_fails(ws, name: str, uri: str, tmp_path, *, preflight: bool) -> tuple[ServerStartError, float]:
+    repo = prepare_repository(tmp_path / name, server_settings(*free_ports(3)), [model_settings(name, uri)])
+    started = time.perf_counter()
+    with pytest.raises(ServerStartError) as info:
+        MLServer(repo, ws=ws, preflight=preflight).start()
+    took = time.perf_counter() - started
+    first_line = str(info.value).splitlines()[0][:200]
+    print(f"\n{name} (preflight={preflight}): refused after {took:.1f} s: {first_line}")
+    assert wait_until_gone(repo, timeout=5) == [] and mlserver_processes(repo) == []
+    return info.value, took
+
+
+@pytest.mark.parametrize("preflight", [True, False], ids=["helper", "mlserver-alone"])
+def test_a_missing_model_fails_fast_and_cleanly(trained, tmp_path, preflight):
+    ws, _ = trained
+    error, took = _start_fails(ws, "missing", "models:/NoSuchModel/7", tmp_path, preflight=preflight)
+    assert "NoSuchModel" in str(error)
+    if preflight:
+        assert isinstance(error, ModelUnavailableError) and took < 10
+    else:  # MLServer's own failure: ~8 s here (worker spawn + MLflow import); the log tail comes along
+        assert "last lines of the server log" in str(error) and took < 30
+
+
+@pytest.mark.parametrize("preflight", [True, False], ids=["helper", "mlserver-alone"])
+def test_a_corrupted_model_fails_fast_and_cleanly(trained, tmp_path, preflight):
+    ws, models = trained
+    broken = tmp_path / "broken-model"
+    shutil.copytree(logged_model_dir(models["dataframe"].model_id, ws), broken)
+    (broken / "model.skops").write_bytes(b"this is not a skops archive")
+    error, took = _start_fails(ws, "corrupted", str(broken), tmp_path, preflight=preflight)
+    assert "zip" in str(error).lower()
+    if preflight:
+        assert isinstance(error, ModelUnavailableError) and "damaged" in str(error) and took < 10
+    else:
+        assert "last lines of the server log" in str(error) and took < 30
+
+
+def test_preflight_names_a_missing_alias_and_a_missing_folder(trained, tmp_path):
+    from wine_serving.preflight import check_model
+
+    ws, models = trained
+    name = models["dataframe"].registered_name
+    with pytest.raises(ModelUnavailableError, match="champion-nope"):
+        check_model(f"models:/{name}@champion-nope", base=tmp_path, ws=ws)
+    with pytest.raises(ModelUnavailableError, match="does not exist"):
+        check_model("relative/folder", base=tmp_path, ws=ws)
+    with pytest.raises(ModelUnavailableError, match="No MLmodel"):
+        check_model(str(tmp_path), base=tmp_path, ws=ws)
+    check_model(f"models:/{name}/{models['dataframe'].registered_version}", base=tmp_path, ws=ws)
+    check_model(models["dataframe"].model_uri, base=tmp_path, ws=ws)
