@@ -13,7 +13,7 @@ EXECUTED := $(BUILD)/notebooks
 MERMAID_VERSION := 11.12.0
 MERMAID_JS := docs/assets/javascripts/mermaid.min.js
 
-.PHONY: setup tutorial lab test test-unit test-notebooks docs serve-docs lint clean lock
+.PHONY: setup tutorial lab test test-unit test-notebooks docs serve-docs lint clean lock bench bench-quick
 
 setup: $(STAMP)
 
@@ -26,6 +26,13 @@ $(STAMP): requirements.lock pyproject.toml
 
 tutorial: setup
 	$(PY) -m wine_serving.tutorial notebooks
+
+# Benchmark (see notebook 08): JSON, Markdown table and plot under <workspace>/bench.
+bench: setup
+	$(PY) -m wine_serving.bench
+
+bench-quick: setup
+	$(PY) -m wine_serving.bench --quick
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/

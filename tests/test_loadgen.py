@@ -84,3 +84,13 @@ def test_a_closed_port_is_an_error_not_a_hang():
 def test_only_loopback():
     with pytest.raises(ValueError, match="only 127.0.0.1"):
         http_load("http://192.0.2.1/", [b""], total=1)
+
+
+def test_works_inside_a_running_event_loop(echo):
+    """A notebook kernel already runs an event loop; the load must still run."""
+    import asyncio
+
+    async def inside() -> int:
+        return http_load(f"{echo}/echo", [encode_post(f"{echo}/echo", {"a": 1})], total=5).requests
+
+    assert asyncio.run(inside()) == 5

@@ -79,8 +79,8 @@ class Plan:
 
 
 ALL_ENDPOINTS = ("v2-rest", "v2-rest-pd", "v2-grpc", "invocations")
-QUICK = Plan(rounds=1, latency_requests=150, throughput_requests=2500, throughput_seconds=2.5,
-             concurrencies=(1, 32), big_requests=15, endpoints=("v2-rest",),
+QUICK = Plan(rounds=1, latency_requests=100, throughput_requests=2000, throughput_seconds=2.0,
+             concurrencies=(1, 32), big_requests=10, endpoints=("v2-rest",),
              big_endpoints=("v2-rest", "v2-grpc"))
 FULL = Plan(rounds=2, latency_requests=400, throughput_requests=6000, throughput_seconds=4.0,
             concurrencies=(1, 8, 32), big_requests=40, endpoints=ALL_ENDPOINTS, big_endpoints=ALL_ENDPOINTS)
@@ -210,7 +210,7 @@ def run(quick: bool = True, ws: Workspace | None = None, progress: bool = True, 
 
     ``plan`` and ``configs`` narrow a run (tests use a tiny plan on two servers).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from wine_serving.artifacts import ensure_model
     from wine_serving.data import load_wine_quality, split_wine_quality

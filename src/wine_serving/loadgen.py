@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,28 @@ class LoadResult:
 
     def json(self, index: int) -> Any:
         return json.loads(self.bodies[index])
+
+
+def _run_to_end(coroutine_factory) -> None:
+    """``asyncio.run``, also from a notebook, whose kernel already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine_factory())
+        return
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coroutine_factory())
+        except BaseException as exc:  # handed back to the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
 
 
 def encode_post(url: str, body: bytes | dict[str, Any]) -> bytes:
@@ -134,7 +157,7 @@ def http_load(url: str, requests_: Sequence[bytes], *, total: int, concurrency: 
     result = LoadResult()
     cpu = time.process_time()
     begin = time.perf_counter()
-    asyncio.run(_run(url, requests_, total, concurrency, max_seconds, timeout, keep_bodies, result))
+    _run_to_end(lambda: _run(url, requests_, total, concurrency, max_seconds, timeout, keep_bodies, result))
     result.wall_seconds = time.perf_counter() - begin
     result.client_cpu_seconds = time.process_time() - cpu
     return result
@@ -178,7 +201,7 @@ def grpc_load(target: str, messages: Sequence[Any], *, total: int, concurrency: 
     result = LoadResult()
     cpu = time.process_time()
     begin = time.perf_counter()
-    asyncio.run(_run_grpc(target, messages, total, concurrency, max_seconds, timeout, result))
+    _run_to_end(lambda: _run_grpc(target, messages, total, concurrency, max_seconds, timeout, result))
     result.wall_seconds = time.perf_counter() - begin
     result.client_cpu_seconds = time.process_time() - cpu
     return result
