@@ -233,3 +233,14 @@ def test_preflight_names_a_missing_alias_and_a_missing_folder(trained, tmp_path)
         check_model(str(tmp_path), base=tmp_path, ws=ws)
     check_model(f"models:/{name}/{models['dataframe'].registered_version}", base=tmp_path, ws=ws)
     check_model(models["dataframe"].model_uri, base=tmp_path, ws=ws)
+
+
+def test_the_docs_table_lists_every_case_with_its_asserted_status():
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "reliability.md").read_text(encoding="utf-8")
+    section = page.split("## 壞輸入", 1)[1].split("## 負載", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| 情況")]
+    statuses = [int(re.search(r"\d{3}", row.split("|")[2]).group()) for row in rows]
+    assert statuses == [EXPECTED_STATUS[case.key] for case in bad_input_cases()]

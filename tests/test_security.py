@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import subprocess
 from pathlib import Path
@@ -18,6 +19,17 @@ AUTHOR_PATHS = re.compile(r"/work/(main|shared)|/home/[a-z]|/Users/[A-Za-z]|/roo
 SECRETS = re.compile(
     r"AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|gh[pousr]_[A-Za-z0-9]{36}"
     r"|(?i:(password|secret|token)\s*[:=]\s*['\"][^'\"\s]{6,})")
+
+
+def _loopback(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def test_ipv4_mapped_loopback_counts_and_others_do_not():
+    assert _loopback("127.0.0.1") and _loopback("::1") and _loopback("::ffff:127.0.0.1")
+    assert not _loopback("0.0.0.0") and not _loopback("::") and not _loopback("192.168.1.5")
 
 
 def committed_text_files() -> list[Path]:
@@ -46,7 +58,8 @@ def test_a_running_server_listens_on_loopback_only(served):
                  if c.status == psutil.CONN_LISTEN}
     ports = {port for _, port in addresses}
     assert {server.http_port, server.grpc_port, server.metrics_port} <= ports
-    assert {ip for ip, _ in addresses} == {"127.0.0.1"}, addresses
+    # gRPC listens on an IPv6 socket bound to ::ffff:127.0.0.1, the IPv4-mapped form of loopback.
+    assert all(_loopback(ip) for ip, _ in addresses), addresses
 
 
 def test_no_author_paths_or_secrets_are_committed():
