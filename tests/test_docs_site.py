@@ -34,6 +34,7 @@ PAGES = {
     "09": "tutorial/09_deploy_kubernetes/",
     "10": "tutorial/10_reliability/",
     "reliability": "reliability/",
+    "deploy": "deploy/",
     "concepts": "concepts/",
     "troubleshooting": "troubleshooting/",
     "api": "api/",

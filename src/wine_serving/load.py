@@ -47,6 +47,7 @@ class LoadReport:
     wall_seconds: float = 0.0
     client_cpu_seconds: float = 0.0
     stopped_by_time: bool = False
+    began_at: float = 0.0  # time.perf_counter() when the load began: Sample.started counts from here
 
     @property
     def requests(self) -> int:
@@ -91,6 +92,7 @@ def run_load(call: Callable[[requests.Session, int], Any], *, total: int, concur
     lock = threading.Lock()
     report = LoadReport()
     begin = time.perf_counter()
+    report.began_at = begin
     deadline = begin + max_seconds
     cpu_begin = time.process_time()
 
