@@ -50,3 +50,16 @@ def served(trained) -> Iterator:
         model_settings("wine-tensor", f"models:/{tensor.registered_name}/{tensor.registered_version}"),
     ], ws=ws) as server:
         yield server, models
+
+
+@pytest.fixture(autouse=True)
+def _mlflow_points_at_the_trained_store(request: pytest.FixtureRequest) -> None:
+    """MLflow's current tracking URI is process-global; tests of one worker share it.
+
+    A test that loads ``models:/`` URIs of the shared trained workspace must not
+    depend on which workspace the previous test in this worker pointed MLflow at.
+    """
+    if "trained" in request.fixturenames:
+        from wine_serving.workspace import init_tracking
+
+        init_tracking(request.getfixturevalue("trained")[0])

@@ -66,4 +66,9 @@ def test_tracking_server_context_restores_a_users_uri(workspace, monkeypatch):
     monkeypatch.setenv(TRACKING_ENV, "http://127.0.0.1:1")
     with tracking_server("http://127.0.0.1:2"):
         assert os.environ[TRACKING_ENV] == "http://127.0.0.1:2"
+        assert mlflow.get_tracking_uri() == "http://127.0.0.1:2"
     assert os.environ[TRACKING_ENV] == "http://127.0.0.1:1"
+    assert mlflow.get_tracking_uri() == "http://127.0.0.1:1"
+    monkeypatch.delenv(TRACKING_ENV)
+    mlflow.set_tracking_uri(workspace.embedded_tracking_uri)  # MLflow's URI is process-global
+    os.environ.pop(TRACKING_ENV, None)

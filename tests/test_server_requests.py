@@ -25,7 +25,10 @@ def test_rows(served):
 def reference(served, test_rows):
     import mlflow
 
+    from wine_serving.workspace import init_tracking
+
     server, models = served
+    init_tracking(server.ws)  # MLflow's current store is process-global
     column = mlflow.pyfunc.load_model(models["dataframe"].model_uri).predict(test_rows)
     tensor = mlflow.pyfunc.load_model(models["tensor"].model_uri).predict(to_tensor(test_rows))
     return np.asarray(column).ravel(), np.asarray(tensor).ravel()

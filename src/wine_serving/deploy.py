@@ -23,7 +23,7 @@ from wine_serving.settings import (
     server_settings,
     validate_server_settings,
 )
-from wine_serving.workspace import Workspace, get_workspace
+from wine_serving.workspace import Workspace, get_workspace, init_tracking
 
 APP = "wine-classifier"
 IMAGE = "registry.example.com/wine-serving/wine-classifier:1.0.0"
@@ -69,6 +69,7 @@ def build_context(model_uri: str, *, ws: Workspace | None = None, name: str = AP
     import mlflow
 
     ws = ws or get_workspace()
+    init_tracking(ws)  # download_artifacts resolves models:/ URIs against MLflow's current store
     folder = Path(folder or ws.root / "deploy" / "image")
     if folder.exists():
         shutil.rmtree(folder)

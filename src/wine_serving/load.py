@@ -66,11 +66,15 @@ class LoadReport:
         return float(np.percentile(ok, percentile) * 1000) if ok else float("nan")
 
     def failure_window(self) -> tuple[float, float] | None:
-        """From the first failed request's start to the first success after the last failure."""
+        """From the first failed request's start to the end of the first success sent after the last failure.
+
+        The second value is ``inf`` when no request succeeded after the last failure.
+        """
         failed = self.failures
         if not failed:
             return None
-        first, last = failed[0].started, failed[-1].started
+        first = min(s.started for s in failed)
+        last = max(s.started for s in failed)
         after = [s.started + s.latency for s in self.samples if s.ok and s.started > last]
         return first, (min(after) if after else float("inf"))
 

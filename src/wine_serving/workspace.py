@@ -105,23 +105,24 @@ class Workspace:
 def tracking_server(uri: str) -> Iterator[str]:
     """Within the block, MLflow calls and servers started here use ``uri`` as the store.
 
-    The same as a team member exporting ``MLFLOW_TRACKING_URI``, undone on exit so
-    the rest of a notebook goes back to the workspace's own sqlite file.
+    The same as a team member exporting ``MLFLOW_TRACKING_URI``. On exit the variable
+    is put back and MLflow points at the workspace's store again (the user's own
+    ``MLFLOW_TRACKING_URI`` if one was set, else the workspace's sqlite file).
     """
-    previous = os.environ.get(TRACKING_ENV)
+    import mlflow
+
+    previous_env = os.environ.get(TRACKING_ENV)
     os.environ[TRACKING_ENV] = uri
+    mlflow.set_tracking_uri(uri)
     try:
         yield uri
     finally:
-        if previous is None:
+        mlflow.set_tracking_uri(previous_env or get_workspace().embedded_tracking_uri)
+        # mlflow.set_tracking_uri also exports the variable; put back exactly what was there.
+        if previous_env is None:
             os.environ.pop(TRACKING_ENV, None)
         else:
-            os.environ[TRACKING_ENV] = previous
-        import mlflow
-
-        mlflow.set_tracking_uri(previous or get_workspace().embedded_tracking_uri)
-        if previous is None:
-            os.environ.pop(TRACKING_ENV, None)
+            os.environ[TRACKING_ENV] = previous_env
 
 
 def get_workspace() -> Workspace:
