@@ -17,7 +17,7 @@ from wine_serving import deploy
 from wine_serving.client import V2Client
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.server import MLServer, free_ports
-from wine_serving.settings import read_json
+from wine_serving.settings import MLFLOW_RUNTIME, read_json
 
 STORAGE = "gs://example-bucket/wine/model"
 
@@ -60,7 +60,7 @@ def test_the_container_settings_are_the_ones_written(context):
     _, _, folder = context
     assert read_json(folder / "settings.json") == deploy.container_settings()
     model = read_json(folder / "wine-classifier" / "model-settings.json")
-    assert model["parameters"]["uri"] == "./model" and model["implementation"] == deploy.MLFLOW_RUNTIME
+    assert model["parameters"]["uri"] == "./model" and model["implementation"] == MLFLOW_RUNTIME
 
 
 @pytest.mark.integration

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from wine_serving.settings import (
-    MLFLOW_RUNTIME,
     RECOMMENDED_MODEL,
     RECOMMENDED_SERVER,
     model_settings,
@@ -248,7 +247,3 @@ def write_all(model_uri: str, storage_uri: str, *, ws: Workspace | None = None,
         "seldon": write_yaml([seldon_server(), seldon_model(storage_uri)], root / "seldon.yaml"),
     }
 
-
-__all__ = ["APP", "IMAGE", "MLFLOW_RUNTIME", "autoscaler", "build_context", "container_settings",
-           "deployment", "kserve_inference_service", "kubernetes_manifests", "seldon_model",
-           "seldon_server", "service", "validate_kubernetes", "write_all", "write_yaml"]

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TypeVar
 
 import requests
 
@@ -29,6 +29,7 @@ EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|NotFound|Invali
 DEFAULT_START_TIMEOUT = 60.0
 
 _live: set[ManagedProcess] = set()
+Owned = TypeVar("Owned", bound="ManagedProcess")
 _live_lock = threading.Lock()
 
 
@@ -113,7 +114,7 @@ class ManagedProcess:
         return env
 
     # -- lifecycle ---------------------------------------------------------------------
-    def start(self) -> ManagedProcess:
+    def start(self: Owned) -> Owned:
         """Launch and block until ready; on any failure nothing is left running."""
         if self.running:
             return self
@@ -186,7 +187,7 @@ class ManagedProcess:
         with _live_lock:
             _live.discard(self)
 
-    def __enter__(self) -> Any:
+    def __enter__(self: Owned) -> Owned:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -62,8 +62,7 @@ class TrackingServer(ManagedProcess):
 
     def start(self) -> TrackingServer:
         self.artifacts_destination.mkdir(parents=True, exist_ok=True)
-        super().start()
-        return self
+        return super().start()
 
     def is_ready(self, log: str) -> bool:
         return http_ok(f"{self.url}/health")
@@ -102,10 +101,6 @@ class MlflowModelServer(ManagedProcess):
 
     def is_ready(self, log: str) -> bool:
         return http_ok(f"{self.url}/ping")
-
-    def start(self) -> MlflowModelServer:
-        super().start()
-        return self
 
     def __repr__(self) -> str:
         return f"MlflowModelServer({self.url}, {self.model_uri}, running={self.running})"

@@ -13,12 +13,10 @@ Rules measured with MLServer 1.7.1 on this machine, and what this module does:
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import socket
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +72,6 @@ class MLServer(ManagedProcess):
                  start_timeout: float = DEFAULT_START_TIMEOUT,
                  env: dict[str, str] | None = None, log_name: str = "mlserver",
                  preflight: bool = True) -> None:
-        super().__init__(ws=ws, start_timeout=start_timeout, env=env, log_name=log_name)
-        self.preflight = preflight
         self.repository = Path(repository).resolve()
         settings = read_json(self.repository / SETTINGS_FILE)
         self.host: str = settings.get("host", "0.0.0.0")
@@ -85,8 +81,10 @@ class MLServer(ManagedProcess):
         # MLServer loads every model-settings.json below the repository; ready means all of them.
         self.model_names = sorted(read_json(p).get("name", p.parent.name)
                                   for p in self.repository.rglob(MODEL_SETTINGS_FILE))
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        self.log_path = self.ws.logs_dir / f"{log_name}-{stamp}-{os.getpid()}-{self.http_port}.log"
+        self.preflight = preflight
+        # The port in the log's name tells apart servers a notebook starts side by side.
+        super().__init__(ws=ws, start_timeout=start_timeout, env=env,
+                         log_name=f"{log_name}-{self.http_port}")
 
     # -- addresses -------------------------------------------------------------------
     @property
@@ -118,8 +116,7 @@ class MLServer(ManagedProcess):
         """Check every MLflow model first (see ``preflight``), then launch and wait until ready."""
         if self.preflight and not self.running:
             self.check_models()
-        super().start()
-        return self
+        return super().start()
 
     def check_models(self) -> None:
         """Fail in well under a second for a wrong URI or a damaged file, instead of ~8 s later."""
