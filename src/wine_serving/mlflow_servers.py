@@ -14,9 +14,8 @@ import sys
 from pathlib import Path
 
 from wine_serving.managed import DEFAULT_START_TIMEOUT, ManagedProcess, http_ok
+from wine_serving.settings import LOOPBACK
 from wine_serving.workspace import TRACKING_ENV, Workspace
-
-LOOPBACK = "127.0.0.1"
 
 
 def _mlflow_command() -> list[str]:
