@@ -27,7 +27,7 @@ $(STAMP): requirements.lock pyproject.toml
 tutorial: setup
 	$(PY) -m wine_serving.tutorial notebooks
 
-# Benchmark (see notebook 08): JSON, Markdown table and plot under <workspace>/bench.
+# Benchmark (see notebook 10): JSON, Markdown table and plot under <workspace>/bench.
 bench: setup
 	$(PY) -m wine_serving.bench
 
@@ -45,11 +45,11 @@ test-unit: setup
 
 # Each notebook runs in its own temporary workspace (see conftest.py), in parallel, except
 # the benchmark notebook: its figures go on the docs site, so it runs alone afterwards.
-BENCH_NOTEBOOK := $(EXECUTED)/08_performance.ipynb
+BENCH_NOTEBOOK := $(EXECUTED)/10_performance.ipynb
 test-notebooks: setup
 	rm -rf $(EXECUTED) && mkdir -p $(BUILD) && cp -r notebooks $(EXECUTED)
 	$(PY) -m pytest -n $(JOBS) --nbmake --overwrite --nbmake-timeout=600 $(EXECUTED) \
-	  --deselect $(BENCH_NOTEBOOK)::08_performance.ipynb
+	  --deselect $(BENCH_NOTEBOOK)::10_performance.ipynb
 	$(PY) -m pytest --nbmake --overwrite --nbmake-timeout=600 $(BENCH_NOTEBOOK)
 	touch $(EXECUTED)/.executed
 

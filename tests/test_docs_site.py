@@ -27,12 +27,15 @@ PAGES = {
     "02": "tutorial/02_locate_model/",
     "03": "tutorial/03_write_settings/",
     "04": "tutorial/04_start_server/",
-    "05": "tutorial/05_inference_requests/",
-    "06": "tutorial/06_model_registry/",
-    "07": "tutorial/07_grpc_and_mlflow_protocol/",
-    "08": "tutorial/08_performance/",
-    "09": "tutorial/09_deploy_kubernetes/",
-    "10": "tutorial/10_reliability/",
+    "05": "tutorial/05_request_families/",
+    "06": "tutorial/06_invocations_and_errors/",
+    "07": "tutorial/07_model_registry/",
+    "08": "tutorial/08_grpc_clients/",
+    "09": "tutorial/09_replace_mlflow_serve/",
+    "10": "tutorial/10_performance/",
+    "11": "tutorial/11_deploy_kubernetes/",
+    "12": "tutorial/12_reliability/",
+    "terminal": "terminal/",
     "reliability": "reliability/",
     "deploy": "deploy/",
     "concepts": "concepts/",
@@ -112,7 +115,7 @@ def test_inference_page_shows_executed_outputs(page, base_url):
     page.goto(base_url + PAGES["05"], wait_until="networkidle")
     text = page.locator("article").inner_text()
     assert "predicted quality: 5.5769" in text
-    assert "max relative difference" in text  # the comparison table was executed and rendered
+    assert "max |difference|" in text  # the comparison table was executed and rendered
     assert page.locator(".jp-OutputArea-output table, .jp-RenderedHTMLCommon table").count() >= 1
     download = page.locator("a[download]")
     assert download.count() == 1

@@ -19,7 +19,7 @@ import pytest
 
 from tests.helpers import mlserver_processes, wait_until_gone
 from wine_serving.artifacts import logged_model_dir
-from wine_serving.client import V2Client, decode_predictions, dict_of_tensors
+from wine_serving.client import V2Client, decode_predictions, named_columns
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.errors import PortInUseError, ServerStartError
 from wine_serving.load import BackgroundLoad
@@ -104,7 +104,7 @@ def test_10k_requests_at_concurrency_32_all_correct(recommended):
     rng = np.random.default_rng(7)
     rows = rng.integers(0, len(test_x), size=10_000)
     url = f"{server.url}/v2/models/{COLUMN_MODEL}/infer"
-    encoded = [encode_post(url, dict_of_tensors(test_x.iloc[[i]])) for i in range(len(test_x))]
+    encoded = [encode_post(url, named_columns(test_x.iloc[[i]])) for i in range(len(test_x))]
     result = http_load(url, [encoded[r] for r in rows], total=10_000, concurrency=32, max_seconds=60,
                        keep_bodies=True)
     print(f"\n10k load: {result.requests} requests, {result.errors} failed, {result.wall_seconds:.1f} s, "
@@ -116,7 +116,7 @@ def test_10k_requests_at_concurrency_32_all_correct(recommended):
 
 def _row_caller(server: MLServer, test_x, timeout: float = 5.0):
     url = f"{server.url}/v2/models/{COLUMN_MODEL}/infer"
-    bodies = [dict_of_tensors(test_x.iloc[[i]]) for i in range(len(test_x))]
+    bodies = [named_columns(test_x.iloc[[i]]) for i in range(len(test_x))]
 
     def call(session, i):
         response = session.post(url, json=bodies[i % len(bodies)], timeout=timeout)

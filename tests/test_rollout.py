@@ -8,7 +8,7 @@ import pytest
 from mlflow import MlflowClient
 
 from wine_serving.artifacts import ensure_model
-from wine_serving.client import V2Client, decode_predictions, dict_of_tensors
+from wine_serving.client import V2Client, decode_predictions, named_columns
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.load import BackgroundLoad
 from wine_serving.server import serve
@@ -27,7 +27,7 @@ def test_alias_rollout_under_load_loses_nothing(workspace):
     rows = test_x.head(50)
     old = mlflow.pyfunc.load_model(v1.model_uri).predict(rows)
     new = mlflow.pyfunc.load_model(v2.model_uri).predict(rows)
-    bodies = [dict_of_tensors(rows.iloc[[i]]) for i in range(len(rows))]
+    bodies = [named_columns(rows.iloc[[i]]) for i in range(len(rows))]
 
     with serve([model_settings("wine", f"models:/{v1.registered_name}@champion")], ws=workspace) as server:
         api = V2Client(server.url, "wine")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import requests
 
-from wine_serving.client import INVOCATION_FORMATS, V2Client, dict_of_tensors
+from wine_serving.client import INVOCATION_FORMATS, V2Client, named_columns
 from wine_serving.data import FEATURES, load_wine_quality, split_wine_quality
 from wine_serving.errors import InferenceError, RequestValidationError
 from wine_serving.training import to_tensor
@@ -57,9 +57,9 @@ def _is_loopback(address: str) -> bool:
     return (mapped or ip).is_loopback
 
 
-def test_dict_of_tensors(served, test_rows, reference):
+def test_named_columns(served, test_rows, reference):
     server, _ = served
-    got = V2Client(server.url, "wine-classifier").predict_dict_of_tensors(test_rows)
+    got = V2Client(server.url, "wine-classifier").predict_named_columns(test_rows)
     np.testing.assert_allclose(got, reference[0], rtol=1e-6)
 
 
@@ -115,16 +115,16 @@ def _seed_row(test_rows):
 
 
 BAD_REQUESTS = {
-    "missing column": (lambda rows: {"inputs": dict_of_tensors(rows)["inputs"][1:]}, "Missing input"),
-    "extra column": (lambda rows: {"inputs": dict_of_tensors(rows)["inputs"] + [
+    "missing column": (lambda rows: {"inputs": named_columns(rows)["inputs"][1:]}, "Missing input"),
+    "extra column": (lambda rows: {"inputs": named_columns(rows)["inputs"] + [
         {"name": "colour", "shape": [1, 1], "datatype": "FP64", "data": [1.0]}]}, "silently ignore"),
     "int64 column": (lambda rows: {"inputs": [dict(t, datatype="INT64", data=[int(t["data"][0])])
-                                             for t in dict_of_tensors(rows)["inputs"]]}, "INT64"),
+                                             for t in named_columns(rows)["inputs"]]}, "INT64"),
     "shape and data disagree": (lambda rows: {"inputs": [dict(t, shape=[2, 1])
-                                                          for t in dict_of_tensors(rows)["inputs"]]},
+                                                          for t in named_columns(rows)["inputs"]]},
                                 "holds 2 values"),
     "strings in numeric input": (lambda rows: {"inputs": [dict(t, data=["seven"])
-                                                          for t in dict_of_tensors(rows)["inputs"]]},
+                                                          for t in named_columns(rows)["inputs"]]},
                                  "not a number"),
     "no inputs": (lambda rows: {"inputs": []}, "no inputs"),
 }
@@ -168,3 +168,23 @@ def test_unknown_model_is_a_404(served):
     with pytest.raises(InferenceError) as info:
         V2Client(server.url, "no-such-model").metadata()
     assert info.value.status == 404
+
+
+def test_client_checks_named_tensors_by_name():
+    """For a ``dict`` model the client matches inputs by name, and wants the exact dtype."""
+    from wine_serving.client import validate_request
+    from wine_serving.errors import RequestValidationError
+
+    metadata = {"parameters": {"content_type": "dict"}, "inputs": [
+        {"name": "acids", "datatype": "FP32", "shape": [-1, 3]},
+        {"name": "others", "datatype": "FP32", "shape": [-1, 8]}]}
+    acids = {"name": "acids", "datatype": "FP32", "shape": [1, 3], "data": [7.4, 0.7, 0.0]}
+    others = {"name": "others", "datatype": "FP32", "shape": [1, 8],
+              "data": [1.9, 0.076, 11, 34, 0.9978, 3.51, 0.56, 9.4]}
+    validate_request({"inputs": [others, acids]}, metadata)  # order does not matter
+    with pytest.raises(RequestValidationError, match="Unknown input"):
+        validate_request({"inputs": [acids, dict(others, name="rest")]}, metadata)
+    with pytest.raises(RequestValidationError, match="wants exactly FP32"):
+        validate_request({"inputs": [acids, dict(others, datatype="FP64")]}, metadata)
+    with pytest.raises(RequestValidationError, match="takes 2 tensor input"):
+        validate_request({"inputs": [acids]}, metadata)

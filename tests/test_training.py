@@ -64,3 +64,53 @@ def test_other_hyper_parameters_and_no_registration(workspace):
 def test_unknown_kind_is_refused(workspace):
     with pytest.raises(ValueError, match="kind"):
         train_elasticnet(kind="images", ws=workspace)
+
+
+def test_named_tensor_variant_wraps_the_tensor_model(trained):
+    """The ``dict`` family's model: two named float32 tensors, same answers as the tensor model."""
+    import mlflow
+
+    from wine_serving.artifacts import ensure_model
+    from wine_serving.data import load_wine_quality, split_wine_quality
+    from wine_serving.training import (
+        DICT_MODEL_NAME,
+        NAMED_TENSORS,
+        to_named_tensors,
+        to_tensor,
+        without_type_hint_warning,
+    )
+
+    ws, models = trained
+    result = ensure_model("dict", ws)
+    assert result.registered_name == DICT_MODEL_NAME and result.kind == "dict"
+    assert ensure_model("dict", ws).registered_version == result.registered_version  # found, not logged again
+    specs = mlflow.models.get_model_info(result.registered_uri).signature.inputs.to_dict()
+    assert [(s["name"], s["tensor-spec"]["dtype"], list(s["tensor-spec"]["shape"])) for s in specs] == [
+        ("acids", "float32", [-1, 3]), ("others", "float32", [-1, 8])]
+    assert sum(map(len, NAMED_TENSORS.values())) == len(FEATURES)
+    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
+    with without_type_hint_warning():
+        wrapped = mlflow.pyfunc.load_model(result.registered_uri).predict(to_named_tensors(test_x))
+    plain = mlflow.pyfunc.load_model(models["tensor"].registered_uri).predict(to_tensor(test_x))
+    np.testing.assert_array_equal(wrapped, plain)
+    assert result.rmse == pytest.approx(models["tensor"].rmse)
+
+
+def test_without_type_hint_warning_keeps_other_warnings():
+    import warnings
+
+    from wine_serving.training import TYPE_HINT_WARNING, without_type_hint_warning
+
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        with without_type_hint_warning():
+            warnings.warn(f"\x1b[33m{TYPE_HINT_WARNING} to enable data validation\x1b[0m", UserWarning,
+                          stacklevel=1)
+            warnings.warn("something else", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in shown] == ["something else"]
+
+
+def test_registered_uri_needs_a_registration(workspace):
+    result = train_elasticnet(register=False, ws=workspace)
+    with pytest.raises(ValueError, match="not registered"):
+        result.registered_uri  # noqa: B018

@@ -8,6 +8,8 @@ here goes through ``MlflowClient`` and works the same against a remote server.
 
 from __future__ import annotations
 
+import io
+from contextlib import redirect_stderr
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -15,11 +17,13 @@ from wine_serving.training import (
     DATAFRAME_KIND,
     DEFAULT_ALPHA,
     DEFAULT_L1_RATIO,
+    DICT_KIND,
     KIND_TAG,
     MODEL_NAME,
+    REGISTERED_NAMES,
     TENSOR_KIND,
-    TENSOR_MODEL_NAME,
     TrainingResult,
+    log_named_tensor_model,
     train_elasticnet,
 )
 from wine_serving.workspace import EXPERIMENT_NAME, Workspace, get_workspace, init_tracking
@@ -117,7 +121,7 @@ def find_version(name: str = MODEL_NAME, *, alpha: float = DEFAULT_ALPHA,
                  l1_ratio: float = DEFAULT_L1_RATIO, ws: Workspace | None = None):
     """The newest registered version of ``name`` trained with these hyper-parameters, or None.
 
-    "Latest version" is not enough: ``06`` registers better versions of the same
+    "Latest version" is not enough: ``07`` registers better versions of the same
     model, and the other notebooks quote figures of the baseline.
     """
     ws = ws or get_workspace()
@@ -139,9 +143,18 @@ def ensure_model(kind: str = DATAFRAME_KIND, ws: Workspace | None = None, *,
     once between them instead of racing to register duplicates.
     """
     ws = ws or get_workspace()
-    name = TENSOR_MODEL_NAME if kind == TENSOR_KIND else MODEL_NAME
+    if kind not in REGISTERED_NAMES:
+        raise ValueError(f"kind must be one of {list(REGISTERED_NAMES)}, not {kind!r}")
+    # The named-tensor model wraps the tensor model: make sure that one exists first.
+    tensor_model = ensure_model(TENSOR_KIND, ws, alpha=alpha, l1_ratio=l1_ratio) \
+        if kind == DICT_KIND else None
     with ws.lock(f"ensure-{kind}"):
-        version = find_version(name, alpha=alpha, l1_ratio=l1_ratio, ws=ws)
+        version = find_version(REGISTERED_NAMES[kind], alpha=alpha, l1_ratio=l1_ratio, ws=ws)
         if version is not None:
             return result_from_version(version, ws)
-        return train_elasticnet(alpha, l1_ratio, kind=kind, ws=ws)
+        # MLflow prints "Successfully registered model ..." to stderr; in a lesson that
+        # only needs the model, that line is noise (01 shows it where it is the lesson).
+        with redirect_stderr(io.StringIO()):
+            if tensor_model is not None:
+                return log_named_tensor_model(tensor_model, ws=ws)
+            return train_elasticnet(alpha, l1_ratio, kind=kind, ws=ws)

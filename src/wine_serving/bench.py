@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 import psutil
 
-from wine_serving.client import dict_of_tensors, invocations_payload
+from wine_serving.client import invocations_payload, named_columns
 from wine_serving.loadgen import LoadResult, encode_post, grpc_load, http_load
 from wine_serving.settings import RECOMMENDED_MODEL, RECOMMENDED_SERVER
 from wine_serving.workspace import Workspace, get_workspace
@@ -137,7 +137,7 @@ class Payloads:
 
             return [encode_post(f"{url}/v2/models/{MODEL}/infer",
                                 PandasCodec.encode_request(f).model_dump(exclude_none=True)) for f in frames]
-        return [encode_post(f"{url}/v2/models/{MODEL}/infer", dict_of_tensors(f)) for f in frames]
+        return [encode_post(f"{url}/v2/models/{MODEL}/infer", named_columns(f)) for f in frames]
 
     def grpc(self, frame: pd.DataFrame | None = None) -> list[Any]:
         from mlserver.codecs import PandasCodec

@@ -87,10 +87,10 @@ def validate_request(request: Any, metadata: dict[str, Any], *, max_rows: int | 
             f"The request has {rows:,} rows; send at most {max_rows:,} per request "
             "(split the data into batches).")
     wanted = {m["name"]: m for m in metadata.get("inputs", [])}
-    column_based = metadata.get("parameters", {}).get("content_type") == "pd"
+    content_type = metadata.get("parameters", {}).get("content_type")
     if not wanted:
         return
-    if column_based:
+    if content_type == "pd":
         missing = [n for n in wanted if n not in names]
         if missing:
             raise RequestValidationError(f"Missing input column(s) {missing}; the model needs all "
@@ -115,7 +115,15 @@ def validate_request(request: Any, metadata: dict[str, Any], *, max_rows: int | 
     if len(inputs) != len(wanted):
         raise RequestValidationError(f"The model takes {len(wanted)} tensor input(s), "
                                      f"the request has {len(inputs)}.")
-    for tensor, spec in zip(inputs, wanted.values()):
+    if content_type == "dict":  # named tensors: matched by name, not by position
+        unknown = sorted(set(names) - set(wanted))
+        if unknown:
+            raise RequestValidationError(
+                f"Unknown input(s) {unknown}: the model's named tensors are {list(wanted)}.")
+        specs = [wanted[t["name"]] for t in inputs]
+    else:
+        specs = list(wanted.values())
+    for tensor, spec in zip(inputs, specs):
         if tensor["datatype"] != spec["datatype"]:
             raise RequestValidationError(
                 f"Input {tensor['name']!r} is {tensor['datatype']} but the model's tensor signature "
@@ -138,8 +146,12 @@ def decode_predictions(response: Any) -> np.ndarray:
     return np.asarray(NumpyCodec.decode_output(parsed.outputs[0])).ravel()
 
 
-def dict_of_tensors(frame: pd.DataFrame, datatype: str = "FP64") -> dict[str, Any]:
-    """One named input per column, as the seed's hand-written JSON payload does."""
+def named_columns(frame: pd.DataFrame, datatype: str = "FP64") -> dict[str, Any]:
+    """One named input per column, as the seed's hand-written JSON payload does.
+
+    MLServer decodes it as a whole DataFrame (``pd``), so it suits a model with a
+    column-based signature; it is not the ``dict`` content type (``TensorDictCodec``).
+    """
     return {"inputs": [
         {"name": str(col), "shape": [len(frame), 1], "datatype": datatype,
          "data": frame[col].astype(float).tolist()}
@@ -210,8 +222,8 @@ class V2Client:
         response = self.session.post(self.infer_url, json=body, timeout=self.timeout)
         return self._json_or_raise(response)
 
-    def predict_dict_of_tensors(self, frame: pd.DataFrame) -> np.ndarray:
-        return decode_predictions(self.infer(dict_of_tensors(frame)))
+    def predict_named_columns(self, frame: pd.DataFrame) -> np.ndarray:
+        return decode_predictions(self.infer(named_columns(frame)))
 
     def predict_dataframe(self, frame: pd.DataFrame) -> np.ndarray:
         from mlserver.codecs import PandasCodec
@@ -224,6 +236,12 @@ class V2Client:
 
         request = InferenceRequest(inputs=[NumpyCodec.encode_input(name, array)])
         return decode_predictions(self.infer(request))
+
+    def predict_tensor_dict(self, tensors: dict[str, np.ndarray]) -> np.ndarray:
+        """The MLflow runtime's own ``dict`` content type, for a model of named tensors."""
+        from mlserver_mlflow.codecs import TensorDictCodec
+
+        return decode_predictions(self.infer(TensorDictCodec.encode_request(tensors)))
 
     # -- model repository API: what a rollout uses ---------------------------------------
     def repository_index(self) -> list[dict[str, Any]]:

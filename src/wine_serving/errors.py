@@ -57,7 +57,8 @@ def _fastapi_detail(message: str) -> str | None:
         extra = f" ({first['ctx']['error']})" if isinstance(first.get("ctx"), dict) and \
             "error" in first["ctx"] else ""
         more = f" (+{len(detail) - 1} more)" if len(detail) > 1 else ""
-        return f"{first.get('msg', 'invalid request')} at {where}{extra}{more}"
+        # Where first: the allowed-values list in the message can be long.
+        return f"{where}: {first.get('msg', 'invalid request')}{extra}{more}"
     return None
 
 

@@ -3,7 +3,7 @@
 Each case says what a client might send, how the helper's ``V2Client`` refuses it
 before sending (where the model's metadata lets it know), and is then sent raw to
 the server to record the status, the server's message and whether the server is
-still ready afterwards. The test suite asserts on the outcomes; notebook ``10``
+still ready afterwards. The test suite asserts on the outcomes; notebook ``12``
 shows them as a table.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import requests
 
-from wine_serving.client import V2Client, dict_of_tensors, invocations_payload
+from wine_serving.client import V2Client, invocations_payload, named_columns
 from wine_serving.errors import WineServingError, summarize_server_error
 from wine_serving.load import require_loopback
 
@@ -68,7 +68,7 @@ def _json(content: Any) -> bytes:
 
 
 def _columns(frame: pd.DataFrame, **changes: Any) -> dict[str, Any]:
-    body = dict_of_tensors(frame)
+    body = named_columns(frame)
     for tensor in body["inputs"]:
         tensor.update(changes.get(tensor["name"], {}))
     return body
@@ -98,36 +98,36 @@ def bad_input_cases() -> list[BadInput]:
 
     return [
         BadInput("unknown-model", "不存在的模型名稱", "/v2/models/no-such-model/infer",
-                 dict_of_tensors, client="unknown"),
+                 named_columns, client="unknown"),
         BadInput("malformed-json", "JSON 語法錯誤（少了結尾）", infer,
-                 lambda f: _json(dict_of_tensors(f))[:-5]),
+                 lambda f: _json(named_columns(f))[:-5]),
         BadInput("no-inputs", "沒有 inputs 欄位", infer, lambda f: {"parameters": {}}, client="column"),
         BadInput("empty-inputs", "inputs 是空串列", infer, lambda f: {"inputs": []}, client="column"),
         BadInput("missing-column", "少了一個欄位", infer,
-                 lambda f: dict_of_tensors(f.drop(columns=[_first(f)])), client="column"),
+                 lambda f: named_columns(f.drop(columns=[_first(f)])), client="column"),
         BadInput("extra-column", "多了一個模型不認識的欄位", infer,
-                 lambda f: dict_of_tensors(f.assign(colour=1.0)), client="column"),
+                 lambda f: named_columns(f.assign(colour=1.0)), client="column"),
         BadInput("strings-in-numbers", "數值輸入裡有字串", infer,
                  lambda f: changed(data=["seven"] * len(f))(f), client="column"),
         BadInput("shape-data-mismatch", "shape 與資料筆數不一致", infer,
                  lambda f: changed(shape=[len(f) + 1, 1])(f), client="column"),
         BadInput("int64-for-doubles", "簽章要 double，送 INT64", infer,
-                 lambda f: dict_of_tensors(f.round().astype(int), datatype="INT64"), client="column"),
+                 lambda f: named_columns(f.round().astype(int), datatype="INT64"), client="column"),
         BadInput("fp64-into-fp32-tensor", "FP32 張量簽章，送 FP64", tensor_infer,
                  lambda f: _tensor_body(f, "FP64"), client="tensor"),
         BadInput("nan-values", "資料裡有 NaN（非標準 JSON）", infer,
                  lambda f: changed(data=[float("nan")] * len(f))(f), client="column"),
         BadInput("rows-100k", "100,000 列的請求", infer,  # the client's limit: allowed
-                 lambda f: dict_of_tensors(_repeat(f, 100_000))),
+                 lambda f: named_columns(_repeat(f, 100_000))),
         BadInput("rows-huge", f"{HUGE_ROWS:,} 列的請求", infer,
-                 lambda f: dict_of_tensors(_repeat(f, HUGE_ROWS)), client="column"),
+                 lambda f: named_columns(_repeat(f, HUGE_ROWS)), client="column"),
         BadInput("invocations-unknown-key", "/invocations 用了不存在的格式鍵", "/invocations",
                  lambda f: {"records": f.to_dict(orient="records")}, client="invocations:records"),
         BadInput("invocations-malformed", "/invocations 的 JSON 語法錯誤", "/invocations",
                  lambda f: _json(invocations_payload(f))[:-3]),
         BadInput("non-utf8-body", "主體不是 UTF-8", infer,
-                 lambda f: _json(dict_of_tensors(f)).replace(b'"fixed acidity"', b'"fixed\xff acidity"')),
-        BadInput("wrong-content-type", "Content-Type 是 text/plain", infer, dict_of_tensors,
+                 lambda f: _json(named_columns(f)).replace(b'"fixed acidity"', b'"fixed\xff acidity"')),
+        BadInput("wrong-content-type", "Content-Type 是 text/plain", infer, named_columns,
                  content_type="text/plain"),
         BadInput("form-body", "送表單而不是 JSON", infer, lambda f: b"fixed+acidity=7.4&pH=3.5",
                  content_type="application/x-www-form-urlencoded"),

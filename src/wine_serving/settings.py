@@ -17,7 +17,7 @@ from wine_serving.errors import WineServingError
 MLFLOW_RUNTIME = "mlserver_mlflow.MLflowRuntime"
 LOOPBACK = "127.0.0.1"
 SETTINGS_FILE = "settings.json"
-# What 08_performance and 10_reliability measured best for single-row traffic under
+# What 10_performance and 12_reliability measured best for single-row traffic under
 # concurrency: adaptive batching (up to 16 requests or 2 ms, whichever comes first), no
 # per-request access log, and two inference workers: as fast as one here, and a crashed
 # worker then costs only its in-flight requests instead of an ~8 s outage while it restarts.

@@ -76,6 +76,14 @@ class Workspace:
     def uses_embedded_store(self) -> bool:
         return self.tracking_uri == self.embedded_tracking_uri
 
+    def shorten(self, text: object) -> str:
+        """``text`` with this machine's workspace path written as ``workspace``.
+
+        What a notebook prints should read the same on every machine: the reader's
+        own ``workspace/…``, not the build machine's temporary folder.
+        """
+        return str(text).replace(str(self.root), "workspace")
+
     def ensure_dirs(self) -> Workspace:
         for path in (self.root, self.artifacts_dir, self.serving_dir, self.logs_dir,
                      self.data_dir, self.locks_dir):
@@ -130,6 +138,25 @@ def get_workspace() -> Workspace:
     return Workspace(default_root()).ensure_dirs()
 
 
+# MLflow shows a progress bar for every artifact download; in a notebook it is a
+# line of text per update. Off unless the reader asks for it.
+PROGRESS_BAR_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+
+
+def quiet_mlflow() -> None:
+    """MLflow's INFO lines and progress bars off, so a cell shows what its lesson is about.
+
+    MLflow logs "Created version", alembic migrations and input-example checks at INFO
+    on stderr; warnings (level WARNING and up) still show. A reader who wants the
+    chatter back sets ``logging.getLogger("mlflow").setLevel("INFO")``.
+    """
+    import logging
+
+    os.environ.setdefault(PROGRESS_BAR_ENV, "false")
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def init_tracking(ws: Workspace | None = None) -> str:
     """Point MLflow at the workspace store and create it once, safely.
 
@@ -137,11 +164,13 @@ def init_tracking(ws: Workspace | None = None) -> str:
     ("duplicate column name: step"); the lock makes the first one build the schema
     and the rest find it done. Also creates the tutorial's experiment with its
     artifacts under the workspace (MLflow's default would be ``./mlruns`` of the
-    current folder, which dirties the repository).
+    current folder, which dirties the repository), and quiets MLflow's INFO logging
+    (see ``quiet_mlflow``).
     """
     import mlflow
     from mlflow.tracking import MlflowClient
 
+    quiet_mlflow()
     ws = ws or get_workspace()
     uri = ws.tracking_uri
     user_choice = os.environ.get(TRACKING_ENV)
