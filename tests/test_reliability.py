@@ -59,9 +59,8 @@ CLIENT_NAMES = {
 
 def _models(models) -> list[dict]:
     df, tensor = models["dataframe"], models["tensor"]
-    return [model_settings(COLUMN_MODEL, f"models:/{df.registered_name}/{df.registered_version}",
-                           **RECOMMENDED_MODEL),
-            model_settings(TENSOR_MODEL, f"models:/{tensor.registered_name}/{tensor.registered_version}")]
+    return [model_settings(COLUMN_MODEL, df.registered_uri, **RECOMMENDED_MODEL),
+            model_settings(TENSOR_MODEL, tensor.registered_uri)]
 
 
 @pytest.fixture(scope="module")

@@ -93,9 +93,7 @@ def model_uris(result: TrainingResult, ws: Workspace | None = None) -> dict[str,
         "models:/m-<id>": f"models:/{result.model_id}",
     }
     if result.registered_name and result.registered_version:
-        uris["models:/<name>/<version>"] = (
-            f"models:/{result.registered_name}/{result.registered_version}"
-        )
+        uris["models:/<name>/<version>"] = result.registered_uri
     return uris
 
 

@@ -219,7 +219,7 @@ def run(quick: bool = True, ws: Workspace | None = None, progress: bool = True, 
     plan = plan or (QUICK if quick else FULL)
     specs = [s for s in SERVERS if (s.config in configs if configs else (s.quick or not quick))]
     result = ensure_model(ws=ws)
-    model_uri = f"models:/{result.registered_name}/{result.registered_version}"
+    model_uri = result.registered_uri
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
     big = pd.concat([test_x] * (BIG_ROWS // len(test_x) + 1)).head(BIG_ROWS).reset_index(drop=True)
     payloads = Payloads(test_x, big)

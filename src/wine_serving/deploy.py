@@ -30,7 +30,7 @@ IMAGE = "registry.example.com/wine-serving/wine-classifier:1.0.0"
 IMAGE_MODELS_DIR = "/opt/mlserver"
 # Requirements the model itself does not list but the server needs in the image.
 SERVER_REQUIREMENTS = ("mlserver==1.7.1", "mlserver-mlflow==1.7.1",
-                       "uvloop<0.22  # MLServer 1.7.1 workers fail with 0.22 (issue 2286)")
+                       "uvloop<0.22  # MLServer 1.7.1 workers fail with 0.22 (MLServer issue 2286)")
 # Never in an image: the tracking database, logs, local secrets, editor and VCS leftovers.
 DOCKERIGNORE_EXTRA = ("*.db", "*.sqlite", "*.log", ".env", ".env.*", "*.pem", "*.key", ".git",
                       "__pycache__", ".metrics", ".envs", "mlruns", "mlartifacts")
@@ -88,7 +88,7 @@ def build_context(model_uri: str, *, ws: Workspace | None = None, name: str = AP
     ours = "\n# wine_serving: never ship these\n" + "\n".join(DOCKERIGNORE_EXTRA) + "\n"
     content = existing.rstrip() + ours
     for ignore in (generated, folder / ".dockerignore"):
-        ignore.write_text(content.lstrip(), encoding="utf-8")
+        ignore.write_text(content, encoding="utf-8")
     for leftover in (".metrics", ".envs"):  # created by MLServer's settings loader
         shutil.rmtree(folder / leftover, ignore_errors=True)
     return folder
@@ -115,13 +115,13 @@ def deployment(name: str = APP, image: str = IMAGE, *, replicas: int = 2,
         "imagePullPolicy": "IfNotPresent",
         "ports": ports,
         "env": [{"name": "MLSERVER_MODELS_DIR", "value": IMAGE_MODELS_DIR}],
-        # Loading the model takes ~5-10 s on a laptop; startupProbe covers it so the
-        # liveness probe does not kill a pod that is still loading.
+        # startupProbe allows 120 s of loading, so the liveness probe does not kill a
+        # pod that is still loading its model.
         "startupProbe": probe("/v2/health/ready", periodSeconds=2, failureThreshold=60),
         "readinessProbe": probe("/v2/health/ready", periodSeconds=5, failureThreshold=2),
         "livenessProbe": probe("/v2/health/live", periodSeconds=10, failureThreshold=3),
-        # Measured idle ~0.5 GB with two workers; one 2,000,000-row request peaked at 3.6 GB,
-        # which is why clients must batch (V2Client refuses more than 100,000 rows).
+        # A 2,000,000-row request is accepted and its memory not all given back (notebook
+        # 12), which is why clients must batch (V2Client refuses more than 100,000 rows).
         "resources": {"requests": {"cpu": "1", "memory": "1Gi"},
                       "limits": {"cpu": "2", "memory": "2Gi"}},
         "securityContext": {"runAsNonRoot": True, "runAsUser": 1000,
@@ -162,7 +162,7 @@ def service(name: str = APP, *, settings: dict[str, Any] | None = None) -> dict[
 
 def autoscaler(name: str = APP, *, min_replicas: int = 2, max_replicas: int = 6,
                cpu_percent: int = 70) -> dict[str, Any]:
-    """Scale on CPU: 08 showed one MLServer process tops out at about one busy core."""
+    """Scale on CPU: MLServer 1.7.1 has one HTTP process per pod, so more load needs more pods."""
     return {
         "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
         "metadata": {"name": name, "labels": _labels(name)},
