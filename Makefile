@@ -13,7 +13,7 @@ EXECUTED := $(BUILD)/notebooks
 MERMAID_VERSION := 11.12.0
 MERMAID_JS := docs/assets/javascripts/mermaid.min.js
 
-.PHONY: setup tutorial lab test test-unit test-notebooks docs serve-docs lint clean lock bench bench-quick
+.PHONY: setup tutorial lab test test-fast test-integration test-built test-notebooks docs serve-docs lint clean lock bench bench-quick
 
 setup: $(STAMP)
 
@@ -25,7 +25,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 tutorial: setup
-	$(PY) -m wine_serving.tutorial notebooks
+	$(PY) tools/run_notebooks.py notebooks
 
 # Benchmark (see notebook 10): JSON, Markdown table and plot under <workspace>/bench.
 bench: setup
@@ -38,10 +38,18 @@ lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
 
 lint: setup
-	$(VENV)/bin/ruff check src tests conftest.py
+	$(VENV)/bin/ruff check src tests conftest.py tools notebooks docs/hooks
 
-test-unit: setup
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup tests
+# Tests split by cost: unit (no server; under a minute), integration (real servers), and the
+# checks of what was built (executed notebooks, docs site, lock and environment).
+test-fast: setup
+	$(PY) -m pytest -n $(JOBS) tests/unit
+
+test-integration: setup
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup tests/integration
+
+test-built: setup
+	$(PY) -m pytest -n $(JOBS) tests --ignore=tests/unit --ignore=tests/integration
 
 # Each notebook runs in its own temporary workspace (see conftest.py), in parallel, except
 # the benchmark notebook: its figures go on the docs site, so it runs alone afterwards.
@@ -68,7 +76,7 @@ docs: setup $(MERMAID_JS) $(EXECUTED)/.executed
 	rm -rf docs/tutorial && mkdir -p docs/tutorial && cp $(EXECUTED)/*.ipynb docs/tutorial/
 	$(VENV)/bin/mkdocs build --strict
 
-test: lint test-notebooks docs test-unit
+test: lint test-fast test-notebooks docs test-integration test-built
 
 serve-docs: setup
 	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000

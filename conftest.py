@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-HOME_ENV = "WINE_SERVING_HOME"
+from wine_serving.workspace import HOME_ENV, environ
+
 CSV_ENV = "WINE_QUALITY_CSV"
 SHARED_CSV = Path(__file__).resolve().parent.parent / "shared" / "data" / "winequality-red.csv"
 
@@ -24,22 +25,12 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[CSV_ENV] = str(SHARED_CSV)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """The notebook's kernel starts during the call; it inherits a fresh workspace of its own."""
     if item.path.suffix != ".ipynb":
+        yield
         return
-    factory = item.config._tmp_path_factory  # type: ignore[attr-defined]
-    home = factory.mktemp(f"ws-{item.path.stem}")
-    item._previous_home = os.environ.get(HOME_ENV)  # type: ignore[attr-defined]
-    os.environ[HOME_ENV] = str(home)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_runtest_teardown(item: pytest.Item) -> None:
-    if item.path.suffix != ".ipynb":
-        return
-    previous = getattr(item, "_previous_home", None)
-    if previous is None:
-        os.environ.pop(HOME_ENV, None)
-    else:
-        os.environ[HOME_ENV] = previous
+    home = item.config._tmp_path_factory.mktemp(f"ws-{item.path.stem}")  # type: ignore[attr-defined]
+    with environ(HOME_ENV, str(home)):
+        yield

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from wine_serving.workspace import HOME_ENV, Workspace
+from wine_serving.workspace import HOME_ENV, Workspace, environ
 
 
 @pytest.fixture()
@@ -21,45 +20,37 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory):
-    """A workspace with both tutorial models trained once per test worker."""
-    from wine_serving.artifacts import ensure_model
-    from wine_serving.training import DATAFRAME_KIND, TENSOR_KIND
+    """A workspace with the three tutorial models (column, tensor, named tensors) once per test worker."""
+    from wine_serving.registry import ensure_model
+    from wine_serving.training import DATAFRAME_KIND, DICT_KIND, TENSOR_KIND
 
     root = tmp_path_factory.mktemp("trained")
-    previous = os.environ.get(HOME_ENV)
-    os.environ[HOME_ENV] = str(root)
-    ws = Workspace(root).ensure_dirs()
-    models = {kind: ensure_model(kind, ws) for kind in (DATAFRAME_KIND, TENSOR_KIND)}
-    yield ws, models
-    if previous is None:
-        os.environ.pop(HOME_ENV, None)
-    else:
-        os.environ[HOME_ENV] = previous
+    with environ(HOME_ENV, str(root)):
+        ws = Workspace(root).ensure_dirs()
+        yield ws, {kind: ensure_model(kind, ws) for kind in (DATAFRAME_KIND, TENSOR_KIND, DICT_KIND)}
 
 
 @pytest.fixture(scope="session")
 def served(trained) -> Iterator:
-    """One real MLServer with the column model and the tensor model, shared by a worker."""
+    """One real MLServer with the column, tensor and named-tensor models, shared by a worker."""
     from wine_serving.server import serve
     from wine_serving.settings import model_settings
 
     ws, models = trained
     df, tensor = models["dataframe"], models["tensor"]
     with serve([
-        model_settings("wine-classifier", f"models:/{df.registered_name}/{df.registered_version}"),
-        model_settings("wine-tensor", f"models:/{tensor.registered_name}/{tensor.registered_version}"),
+        model_settings("wine-classifier", df.registered_uri),
+        model_settings("wine-tensor", tensor.registered_uri),
+        model_settings("wine-dict", models["dict"].registered_uri),
     ], ws=ws) as server:
         yield server, models
 
 
-@pytest.fixture(autouse=True)
-def _mlflow_points_at_the_trained_store(request: pytest.FixtureRequest) -> None:
-    """MLflow's current tracking URI is process-global; tests of one worker share it.
+@pytest.fixture(scope="session")
+def image_context(trained, tmp_path_factory):
+    """The image build context for the trained column model, built once per worker."""
+    from wine_serving import deploy
 
-    A test that loads ``models:/`` URIs of the shared trained workspace must not
-    depend on which workspace the previous test in this worker pointed MLflow at.
-    """
-    if "trained" in request.fixturenames:
-        from wine_serving.workspace import init_tracking
-
-        init_tracking(request.getfixturevalue("trained")[0])
+    ws, models = trained
+    folder = tmp_path_factory.mktemp("image") / "context"
+    return ws, models, deploy.build_context(models["dataframe"].model_uri, ws=ws, folder=folder)

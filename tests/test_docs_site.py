@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from wine_serving.process.ports import LOOPBACK
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +42,7 @@ PAGES = {
     "deploy": "deploy/",
     "concepts": "concepts/",
     "troubleshooting": "troubleshooting/",
+    "architecture": "architecture/",
     "api": "api/",
     "glossary": "glossary/",
 }
@@ -59,10 +62,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def base_url():
     assert (SITE / "index.html").is_file(), "no built site: run `make docs` first"
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+    httpd = http.server.ThreadingHTTPServer((LOOPBACK, 0),
                                             functools.partial(_QuietHandler, directory=str(SITE)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    yield f"http://{LOOPBACK}:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from wine_serving.server import free_ports
+from wine_serving.process.ports import free_ports
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""A small V2 (Open Inference Protocol) client that checks requests before sending.
+"""A small V2 (Open Inference Protocol) client that checks requests before sending (02, 05-12).
 
 MLServer answers most data errors with HTTP 500 and the useful sentence buried at
 the end of a long message, and it silently ignores inputs the model does not know.
@@ -205,9 +205,6 @@ class V2Client:
 
     def model_ready(self) -> bool:
         return self._get(f"/v2/models/{self.model_name}/ready").status_code == 200
-
-    def server_metadata(self) -> dict[str, Any]:
-        return self._json_or_raise(self._get("/v2"))
 
     def metadata(self, refresh: bool = False) -> dict[str, Any]:
         if self._metadata is None or refresh:

@@ -1,4 +1,4 @@
-"""The UCI red-wine quality data: downloaded once, hash-checked, validated.
+"""The UCI red-wine quality data: downloaded once, hash-checked, validated (every notebook).
 
 The seed reads the CSV straight from a URL on every run; that breaks offline and
 silently accepts a changed file. Here the bytes are checked against the sha256 the
@@ -25,11 +25,6 @@ CSV_URL = (
 )
 ZIP_URL = "https://archive.ics.uci.edu/static/public/186/wine+quality.zip"
 SOURCE = "UCI Machine Learning Repository, Wine Quality (red), CC BY 4.0"
-CITATION = (
-    "P. Cortez, A. Cerdeira, F. Almeida, T. Matos and J. Reis. Modeling wine preferences "
-    "by data mining from physicochemical properties. Decision Support Systems, Elsevier, "
-    "47(4):547-553, 2009."
-)
 FEATURES: tuple[str, ...] = (
     "fixed acidity", "volatile acidity", "citric acid", "residual sugar", "chlorides",
     "free sulfur dioxide", "total sulfur dioxide", "density", "pH", "sulphates", "alcohol",

@@ -1,4 +1,4 @@
-"""From this laptop to a cluster: an image build context and Kubernetes manifests.
+"""From this machine to a cluster: an image build context and Kubernetes manifests (11).
 
 Nothing here needs Docker or a cluster. The build context is what ``mlserver
 dockerfile`` expects (settings, model folders, ``requirements.txt``) plus the
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from wine_serving.errors import need
+from wine_serving.process.managed import executable
 from wine_serving.settings import (
     RECOMMENDED_MODEL,
     RECOMMENDED_SERVER,
@@ -78,8 +79,7 @@ def build_context(model_uri: str, *, ws: Workspace | None = None, name: str = AP
     prepare_repository(folder, container_settings(),
                        [model_settings(name, "./model", **RECOMMENDED_MODEL)])
     (folder / "requirements.txt").write_text("\n".join(_requirements(model_dir)) + "\n", encoding="utf-8")
-    mlserver = Path(sys.executable).with_name("mlserver")
-    subprocess.run([str(mlserver), "dockerfile", "--include-dockerignore", str(folder)], check=True,
+    subprocess.run([executable("mlserver"), "dockerfile", "--include-dockerignore", str(folder)], check=True,
                    capture_output=True, text=True, timeout=120)
     # BuildKit reads Dockerfile.dockerignore (written by MLServer) and ignores .dockerignore
     # when it exists; the classic builder reads only .dockerignore. Both get the same list.
@@ -227,8 +227,7 @@ def validate_kubernetes(documents: list[dict[str, Any]], version: str | None = N
 
     Returns the Kubernetes version checked against; raises on the first invalid document.
     """
-    import kubernetes_validate
-
+    kubernetes_validate = need("kubernetes_validate")
     version = version or kubernetes_validate.latest_version()
     for document in documents:
         kubernetes_validate.validate(document, version, strict=True)

@@ -1,12 +1,32 @@
-"""Exceptions with messages a tutorial reader can act on."""
+"""Exceptions with messages a tutorial reader can act on (every module raises them)."""
 
 from __future__ import annotations
 
+import importlib
 import json
+from types import ModuleType
 
 
 class WineServingError(RuntimeError):
     """Base class, so a notebook can catch everything this package raises."""
+
+
+class MissingExtraError(WineServingError, ImportError):
+    """A module needs a package that only an optional extra installs."""
+
+
+def need(module: str, extra: str = "dev") -> ModuleType:
+    """Import ``module``, or say which extra of this project installs it.
+
+    ``pip install .`` gives what the core path (01-05) needs; plotting, manifest
+    validation and the notebook runner need the ``dev`` extra.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"{module} is not installed; it comes with this project's {extra!r} extra: "
+            f"pip install -e '.[{extra}]' (or `make setup`).") from exc
 
 
 class DataUnavailableError(WineServingError):

@@ -1,4 +1,4 @@
-"""The two servers MLflow itself ships, started and owned like MLServer.
+"""The two servers MLflow itself ships, owned like MLServer (07, 09; 10 through the benchmark).
 
 * ``mlflow server``: the shared tracking server and model registry a team uses.
   Backed here by its own sqlite file and artifact folder under the workspace, with
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from wine_serving.managed import DEFAULT_START_TIMEOUT, ManagedProcess, http_ok
-from wine_serving.settings import LOOPBACK
+from wine_serving.process.managed import DEFAULT_START_TIMEOUT, ManagedProcess, http_ok
+from wine_serving.process.ports import LOOPBACK
 from wine_serving.workspace import TRACKING_ENV, Workspace
 
 
@@ -32,10 +32,6 @@ class TrackingServer(ManagedProcess):
         super().__init__(ws=ws, start_timeout=start_timeout, log_name=name)
         self.port = port
         self.home = self.ws.root / name
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
 
     @property
     def backend_store_uri(self) -> str:
@@ -87,10 +83,6 @@ class MlflowModelServer(ManagedProcess):
         self.model_uri = model_uri
         self.port = port
         self.workers = workers
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
 
     @property
     def command(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""An MLflow "model from code": the ElasticNet behind a signature of *named* tensors.
+"""An MLflow "model from code": the ElasticNet behind *named* tensors (the ``dict`` family, 05).
 
 MLflow copies this file into the logged model and runs it when the model is loaded,
 so it imports nothing from ``wine_serving``: a server needs only mlflow and numpy.

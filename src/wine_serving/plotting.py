@@ -1,4 +1,4 @@
-"""Matplotlib with a font that has Chinese glyphs.
+"""Matplotlib with a font that has Chinese glyphs (01 and 07 draw figures with it).
 
 Matplotlib's default DejaVu Sans has no CJK glyphs: Chinese labels come out as boxes
 and every figure emits "Glyph missing" warnings into the notebook's outputs.
@@ -6,13 +6,14 @@ and every figure emits "Glyph missing" warnings into the notebook's outputs.
 
 from __future__ import annotations
 
+from wine_serving.errors import need
+
 CJK_FONTS = ("Noto Sans CJK TC", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans TC",
              "Noto Serif CJK TC", "Microsoft JhengHei", "PingFang TC", "Heiti TC")
 
 
 def _installed() -> set[str]:
-    from matplotlib import font_manager
-
+    font_manager = need("matplotlib.font_manager")
     return {font.name for font in font_manager.fontManager.ttflist}
 
 
@@ -23,8 +24,8 @@ def use_cjk_font() -> str | None:
     built (as CI does with Debian's ``fonts-noto-cjk``) is found only after a rebuild,
     so the cache is rebuilt once when nothing matches.
     """
-    from matplotlib import font_manager, rcParams
-
+    font_manager = need("matplotlib.font_manager")
+    rcParams = need("matplotlib").rcParams
     available = _installed()
     if not available.intersection(CJK_FONTS):
         font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)

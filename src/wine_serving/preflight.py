@@ -1,4 +1,4 @@
-"""Check a model before a server is started for it: seconds saved on every mistake.
+"""Check a model before a server is started for it (every ``MLServer.start``, 02-12).
 
 MLServer finds out that a model URI is wrong or a model file is damaged only after
 it has started, spawned its inference worker and imported MLflow there: about 8 s

@@ -1,4 +1,4 @@
-"""Start ``mlserver start`` and own it until it is stopped, whatever happens.
+"""``mlserver start <folder>``, owned until it is stopped, whatever happens (02-12).
 
 Rules measured with MLServer 1.7.1 on this machine, and what this module does:
 
@@ -14,14 +14,13 @@ Rules measured with MLServer 1.7.1 on this machine, and what this module does:
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import sys
 from pathlib import Path
 from typing import Any
 
 from wine_serving.errors import PortInUseError, ServerStartError
-from wine_serving.managed import DEFAULT_START_TIMEOUT, EXCEPTION_LINE, ManagedProcess, http_ok, tail
+from wine_serving.process.logs import last_exception, tail
+from wine_serving.process.managed import DEFAULT_START_TIMEOUT, ManagedProcess, executable, http_ok
+from wine_serving.process.ports import free_ports
 from wine_serving.settings import (
     MODEL_SETTINGS_FILE,
     SETTINGS_FILE,
@@ -34,28 +33,6 @@ from wine_serving.workspace import Workspace, get_workspace
 BIND_ERRORS = re.compile(r"address already in use|Failed to bind|\[Errno 98\]", re.IGNORECASE)
 # MLServer logs this once a model failed, then spends about a second shutting down.
 LOAD_FAILED = "Some of the models failed to load during startup!"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS considers free right now (another process may still take it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    ports: set[int] = set()
-    while len(ports) < count:
-        ports.add(free_port(host))
-    return sorted(ports)
-
-
-def _mlserver_command() -> str:
-    beside = Path(sys.executable).with_name("mlserver")
-    found = str(beside) if beside.exists() else shutil.which("mlserver")
-    if not found:
-        raise ServerStartError("The `mlserver` command is not installed in this environment.")
-    return found
 
 
 class MLServer(ManagedProcess):
@@ -88,25 +65,21 @@ class MLServer(ManagedProcess):
 
     # -- addresses -------------------------------------------------------------------
     @property
-    def _client_host(self) -> str:
-        return "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._client_host}:{self.http_port}"
+    def port(self) -> int:  # type: ignore[override]
+        return self.http_port
 
     @property
     def grpc_target(self) -> str:
-        return f"{self._client_host}:{self.grpc_port}"
+        return f"{self.client_host}:{self.grpc_port}"
 
     @property
     def metrics_url(self) -> str:
-        return f"http://{self._client_host}:{self.metrics_port}/metrics"
+        return f"http://{self.client_host}:{self.metrics_port}/metrics"
 
     @property
     def command(self) -> list[str]:
         """What is run: exactly the ``mlserver start <folder>`` a reader would type."""
-        return [_mlserver_command(), "start", str(self.repository)]
+        return [executable("mlserver"), "start", str(self.repository)]
 
     @property
     def cwd(self) -> Path:
@@ -144,12 +117,10 @@ class MLServer(ManagedProcess):
                 f"(http {self.http_port}, grpc {self.grpc_port}, metrics {self.metrics_port}): "
                 "another process is using it.", tail(self.log_path))
         failed_at = log.find(LOAD_FAILED)
-        if failed_at >= 0:
-            found = EXCEPTION_LINE.findall(log[failed_at:])
-            if found:  # the traceback with the cause follows the marker line
-                raise ServerStartError(
-                    f"mlserver could not load a model: {found[-1].strip()} Log: {self.log_path}",
-                    tail(self.log_path))
+        found = last_exception(log[failed_at:]) if failed_at >= 0 else None
+        if found:  # the traceback with the cause follows the marker line
+            raise ServerStartError(f"mlserver could not load a model: {found} Log: {self.log_path}",
+                                   tail(self.log_path))
         return self._ours_listening(log) and self._health_ready()
 
     def _health_ready(self) -> bool:

@@ -1,4 +1,4 @@
-"""Write MLServer's two settings files, checked by MLServer's own pydantic models.
+"""MLServer's two settings files, checked by MLServer's own pydantic models before writing (02-12).
 
 A typo in ``implementation`` or a missing ``uri`` otherwise surfaces only after
 ``mlserver start``, as a stack trace in a log. Validating with ``Settings`` and
@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from wine_serving.errors import WineServingError
+from wine_serving.process.ports import LOOPBACK
 
 MLFLOW_RUNTIME = "mlserver_mlflow.MLflowRuntime"
-LOOPBACK = "127.0.0.1"
 SETTINGS_FILE = "settings.json"
 # What 10_performance and 12_reliability measured best for single-row traffic under
 # concurrency: adaptive batching (up to 16 requests or 2 ms, whichever comes first), no
-# per-request access log, and two inference workers: as fast as one here, and a crashed
-# worker then costs only its in-flight requests instead of an ~8 s outage while it restarts.
+# per-request access log, and two inference workers, so that a crashed worker costs only
+# its in-flight requests instead of an outage while it restarts (12 measures both).
 RECOMMENDED_SERVER: dict[str, Any] = {"debug": False, "parallel_workers": 2}
 RECOMMENDED_MODEL: dict[str, Any] = {"max_batch_size": 16, "max_batch_time": 0.002}
 MODEL_SETTINGS_FILE = "model-settings.json"

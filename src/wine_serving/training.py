@@ -1,4 +1,4 @@
-"""Train the seed's ElasticNet and log it to MLflow the way a server can use it.
+"""Train the seed's ElasticNet and log it to MLflow the way a server can use it (01, 05, 07).
 
 Two fixes over the seed: the signature's output is inferred from the model's
 predictions (the seed used ``train_y``, so MLServer advertised INT64 while the model
@@ -126,6 +126,17 @@ def named_tensor_signature():
     return ModelSignature(inputs=inputs, outputs=Schema([TensorSpec(dtype, (-1,))]))
 
 
+def _result(run, info, name: str | None, metrics: tuple[float, float, float], alpha: float,
+            l1_ratio: float, kind: str) -> TrainingResult:
+    """What a training call reports, from MLflow's run and ``log_model`` answer."""
+    version = info.registered_model_version
+    rmse, mae, r2 = metrics
+    return TrainingResult(
+        run_id=run.info.run_id, model_id=info.model_id, model_uri=info.model_uri, registered_name=name,
+        registered_version=str(version) if version is not None else None,
+        rmse=rmse, mae=mae, r2=r2, alpha=alpha, l1_ratio=l1_ratio, kind=kind)
+
+
 def log_named_tensor_model(tensor_model: TrainingResult, *, register: bool = True,
                            ws: Workspace | None = None) -> TrainingResult:
     """Log the tensor model's ElasticNet again behind a signature of named tensors.
@@ -156,13 +167,7 @@ def log_named_tensor_model(tensor_model: TrainingResult, *, register: bool = Tru
             registered_model_name=name,
             pip_requirements=pip_requirements(),
         )
-    version = info.registered_model_version
-    return TrainingResult(
-        run_id=run.info.run_id, model_id=info.model_id, model_uri=info.model_uri,
-        registered_name=name, registered_version=str(version) if version is not None else None,
-        rmse=rmse, mae=mae, r2=r2, alpha=tensor_model.alpha, l1_ratio=tensor_model.l1_ratio,
-        kind=DICT_KIND,
-    )
+    return _result(run, info, name, (rmse, mae, r2), tensor_model.alpha, tensor_model.l1_ratio, DICT_KIND)
 
 
 def train_elasticnet(
@@ -213,12 +218,4 @@ def train_elasticnet(
             registered_model_name=name,
             pip_requirements=pip_requirements(),
         )
-    version = info.registered_model_version
-    return TrainingResult(
-        run_id=run.info.run_id,
-        model_id=info.model_id,
-        model_uri=info.model_uri,
-        registered_name=name,
-        registered_version=str(version) if version is not None else None,
-        rmse=rmse, mae=mae, r2=r2, alpha=alpha, l1_ratio=l1_ratio, kind=kind,
-    )
+    return _result(run, info, name, (rmse, mae, r2), alpha, l1_ratio, kind)

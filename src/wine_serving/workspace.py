@@ -1,4 +1,4 @@
-"""One place that owns every path a tutorial run creates.
+"""The workspace: every path a tutorial run creates, and MLflow pointed at its store (all notebooks).
 
 A reader, a test and CI must never write into the repository by accident, so all
 run output (MLflow store, artifacts, settings files, logs, downloaded data) sits
@@ -109,6 +109,30 @@ class Workspace:
         return env
 
 
+_UNSET = object()
+
+
+@contextmanager
+def environ(name: str, value: str | None | object = _UNSET) -> Iterator[None]:
+    """Within the block ``name`` is ``value`` (``None`` unsets it); afterwards exactly what was there.
+
+    Without ``value`` the block may change the variable freely (MLflow's
+    ``set_tracking_uri`` exports it) and it is put back on exit.
+    """
+    previous = os.environ.get(name)
+    if value is None:
+        os.environ.pop(name, None)
+    elif value is not _UNSET:
+        os.environ[name] = str(value)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
 @contextmanager
 def tracking_server(uri: str) -> Iterator[str]:
     """Within the block, MLflow calls and servers started here use ``uri`` as the store.
@@ -119,18 +143,13 @@ def tracking_server(uri: str) -> Iterator[str]:
     """
     import mlflow
 
-    previous_env = os.environ.get(TRACKING_ENV)
-    os.environ[TRACKING_ENV] = uri
-    mlflow.set_tracking_uri(uri)
-    try:
-        yield uri
-    finally:
-        mlflow.set_tracking_uri(previous_env or get_workspace().embedded_tracking_uri)
-        # mlflow.set_tracking_uri also exports the variable; put back exactly what was there.
-        if previous_env is None:
-            os.environ.pop(TRACKING_ENV, None)
-        else:
-            os.environ[TRACKING_ENV] = previous_env
+    previous = os.environ.get(TRACKING_ENV)
+    with environ(TRACKING_ENV, uri):
+        mlflow.set_tracking_uri(uri)
+        try:
+            yield uri
+        finally:
+            mlflow.set_tracking_uri(previous or get_workspace().embedded_tracking_uri)
 
 
 def get_workspace() -> Workspace:
@@ -157,35 +176,40 @@ def quiet_mlflow() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def init_tracking(ws: Workspace | None = None) -> str:
-    """Point MLflow at the workspace store and create it once, safely.
+def ensure_store(ws: Workspace | None = None) -> str:
+    """The workspace's tracking URI, with its store and the tutorial's experiment created once.
 
-    Two processes creating a fresh sqlite store at the same time crash alembic
-    ("duplicate column name: step"); the lock makes the first one build the schema
-    and the rest find it done. Also creates the tutorial's experiment with its
-    artifacts under the workspace (MLflow's default would be ``./mlruns`` of the
-    current folder, which dirties the repository), and quiets MLflow's INFO logging
-    (see ``quiet_mlflow``).
+    Changes nothing process-wide, so a registry read can call it freely. Two processes
+    creating a fresh sqlite store at the same time crash alembic ("duplicate column
+    name: step"); the lock makes the first one build the schema and the rest find it
+    done. The experiment keeps its artifacts under the workspace (MLflow's default,
+    ``./mlruns`` of the current folder, would dirty the repository).
     """
-    import mlflow
     from mlflow.tracking import MlflowClient
 
     quiet_mlflow()
     ws = ws or get_workspace()
     uri = ws.tracking_uri
-    user_choice = os.environ.get(TRACKING_ENV)
-    mlflow.set_tracking_uri(uri)
-    # MLflow 3 also exports the URI to the environment; undo that, or a later
-    # workspace (and every child process) would mistake it for the user's choice.
-    if user_choice is None:
-        os.environ.pop(TRACKING_ENV, None)
-    else:
-        os.environ[TRACKING_ENV] = user_choice
     with ws.lock("tracking-store"):
         client = MlflowClient(uri)
-        experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
-        if experiment is None:
+        if client.get_experiment_by_name(EXPERIMENT_NAME) is None:
             artifact_location = ws.artifacts_dir.as_uri() if ws.uses_embedded_store else None
             client.create_experiment(EXPERIMENT_NAME, artifact_location=artifact_location)
+    return uri
+
+
+def init_tracking(ws: Workspace | None = None) -> str:
+    """Point this process's MLflow at the workspace store and experiment, as training needs.
+
+    The one function here that changes MLflow's process-wide state (tracking URI and
+    experiment); reads go through ``ensure_store`` and an ``MlflowClient`` instead.
+    """
+    import mlflow
+
+    uri = ensure_store(ws)
+    # MLflow 3 also exports the URI to the environment; undo that, or a later
+    # workspace (and every child process) would mistake it for the user's choice.
+    with environ(TRACKING_ENV):
+        mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(EXPERIMENT_NAME)
     return uri

@@ -1,16 +1,17 @@
 """A child server process this Python process owns until it is stopped, whatever happens.
 
-Shared by every server the tutorial starts (MLServer, ``mlflow server``,
-``mlflow models serve``): each runs in its own process group with its output in a
-workspace log, is stopped group-wide (SIGTERM, then SIGKILL), and is covered by a
-watchdog sidecar if the owner is killed and by ``atexit`` if it exits.
+The base of every server the tutorial starts (MLServer in 02-12, ``mlflow server``
+in 07, ``mlflow models serve`` in 09-10): each runs in its own process group with
+its output in a workspace log, is stopped group-wide (SIGTERM, then SIGKILL), and is
+covered by a watchdog sidecar (started here) if the owner is killed and by
+``atexit`` if it exits.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,32 +23,16 @@ from typing import TypeVar
 import requests
 
 from wine_serving.errors import ServerStartError
-from wine_serving.processes import terminate_group
+from wine_serving.process.group import terminate_group
+from wine_serving.process.logs import cause, tail
+from wine_serving.process.ports import LOOPBACK
 from wine_serving.workspace import Workspace, get_workspace
 
-EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|NotFound|Invalid\w*): .+", re.MULTILINE)
 DEFAULT_START_TIMEOUT = 60.0
 
 _live: set[ManagedProcess] = set()
 Owned = TypeVar("Owned", bound="ManagedProcess")
 _live_lock = threading.Lock()
-
-
-def cause(path: Path) -> str:
-    """The last Python exception line in a log: usually the one sentence that matters."""
-    try:
-        found = EXCEPTION_LINE.findall(path.read_text(encoding="utf-8", errors="replace"))
-    except FileNotFoundError:
-        return ""
-    return f" Cause: {found[-1].strip()}" if found else ""
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def venv_path(env: dict[str, str]) -> str:
@@ -59,6 +44,15 @@ def venv_path(env: dict[str, str]) -> str:
     return f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
 
 
+def executable(name: str) -> str:
+    """The ``name`` command of this interpreter's environment, else the one on ``PATH``."""
+    beside = Path(sys.executable).with_name(name)
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if not found:
+        raise ServerStartError(f"The `{name}` command is not installed in this environment.")
+    return found
+
+
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     try:
         return requests.get(url, timeout=timeout).status_code == 200
@@ -67,9 +61,11 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
 
 
 class ManagedProcess:
-    """Base class: subclasses give ``command``, ``cwd`` and a ``is_ready()`` probe."""
+    """Base class: subclasses give ``command``, ``cwd``, ``port`` and an ``is_ready()`` probe."""
 
     kind = "server"
+    host = LOOPBACK
+    port = 0
 
     def __init__(self, *, ws: Workspace | None = None, start_timeout: float = DEFAULT_START_TIMEOUT,
                  env: dict[str, str] | None = None, log_name: str = "server") -> None:
@@ -96,6 +92,15 @@ class ManagedProcess:
         raise NotImplementedError
 
     # -- state -------------------------------------------------------------------------
+    @property
+    def client_host(self) -> str:
+        """Where a client on this machine reaches it (a server bound to all interfaces too)."""
+        return LOOPBACK if self.host in ("0.0.0.0", "") else self.host
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.client_host}:{self.port}"
+
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
@@ -127,7 +132,7 @@ class ManagedProcess:
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         self._watchdog = subprocess.Popen(
-            [sys.executable, "-m", "wine_serving.watchdog", str(os.getpid()), str(self._proc.pid)],
+            [sys.executable, "-m", "wine_serving.process.watchdog", str(os.getpid()), str(self._proc.pid)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )

@@ -7,18 +7,20 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from wine_serving.artifacts import ensure_model
 from wine_serving.client import V2Client, decode_predictions, named_columns
 from wine_serving.data import load_wine_quality, split_wine_quality
-from wine_serving.load import BackgroundLoad
+from wine_serving.registry import ensure_model
 from wine_serving.server import serve
 from wine_serving.settings import model_settings
+from wine_serving.traffic.recorded import BackgroundLoad
 from wine_serving.training import train_elasticnet
+from wine_serving.workspace import init_tracking
 
 pytestmark = pytest.mark.integration
 
 
 def test_alias_rollout_under_load_loses_nothing(workspace):
+    init_tracking(workspace)  # in-process MLflow reads this test's store
     v1 = ensure_model("dataframe", workspace)
     v2 = train_elasticnet(alpha=0.01, l1_ratio=0.5, ws=workspace)
     registry = MlflowClient(workspace.tracking_uri)

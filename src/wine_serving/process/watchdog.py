@@ -1,11 +1,12 @@
-"""A tiny sidecar that stops a server's process group when its owner dies.
+"""A tiny sidecar that stops a server's process group when its owner dies (every owned server).
 
 Measured on this machine: ``start_new_session=True`` alone leaks the server when a
 notebook kernel or pytest is killed with SIGKILL, because nothing runs to clean up.
 The owner keeps the write end of this process's stdin; the kernel closes it when
 the owner dies for any reason, and this process then takes the group down.
 
-Usage (by ``wine_serving.server`` only): ``python -m wine_serving.watchdog OWNER_PID PGID``
+Started by ``ManagedProcess.start`` for every owned server:
+``python -m wine_serving.process.watchdog OWNER_PID PGID``
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import select
 import signal
 import sys
 
-from wine_serving.processes import group_members, terminate_group
+from wine_serving.process.group import group_members, terminate_group
 
 POLL_SECONDS = 0.5
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wine_serving.artifacts import (
+from wine_serving.data import load_wine_quality, split_wine_quality
+from wine_serving.registry import (
     ensure_model,
     latest_run_id,
     latest_version,
     logged_model_dir,
     model_uris,
 )
-from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.training import MODEL_NAME
+from wine_serving.workspace import init_tracking
 
 
 def test_latest_run_is_found_by_tag(trained):
@@ -51,6 +52,7 @@ def test_every_uri_form_loads_the_same_model(trained):
     import mlflow
 
     ws, models = trained
+    init_tracking(ws)  # in-process MLflow reads this worker's trained store
     uris = model_uris(models["dataframe"], ws)
     assert set(uris) == {"local path", "runs:/", "models:/m-<id>", "models:/<name>/<version>"}
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
@@ -62,7 +64,7 @@ def test_every_uri_form_loads_the_same_model(trained):
 
 
 def test_ensure_model_keeps_the_baseline_when_better_versions_exist(workspace):
-    from wine_serving.artifacts import find_version
+    from wine_serving.registry import find_version
     from wine_serving.training import train_elasticnet
 
     baseline = ensure_model("dataframe", workspace)
@@ -73,3 +75,14 @@ def test_ensure_model_keeps_the_baseline_when_better_versions_exist(workspace):
     found = find_version(alpha=0.01, l1_ratio=0.5, ws=workspace)
     assert str(found.version) == better.registered_version
     assert find_version(alpha=0.3, l1_ratio=0.3, ws=workspace) is None
+
+
+def test_reads_leave_mlflows_process_wide_store_alone(trained, workspace):
+    """A lookup must not re-point MLflow: a test or notebook in the same process would follow it."""
+    import mlflow
+
+    ws, models = trained
+    init_tracking(workspace)  # this process's MLflow points at another store
+    assert latest_version(models["dataframe"].registered_name, ws=ws) is not None
+    assert latest_run_id(ws=ws) == models["dataframe"].run_id
+    assert mlflow.get_tracking_uri() == workspace.embedded_tracking_uri

@@ -1,4 +1,4 @@
-"""Malformed and hostile requests, sent to a real server, with what each one does.
+"""A catalogue of malformed and hostile requests and what a real server does with each (06, 12).
 
 Each case says what a client might send, how the helper's ``V2Client`` refuses it
 before sending (where the model's metadata lets it know), and is then sent raw to
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ import requests
 
 from wine_serving.client import V2Client, invocations_payload, named_columns
 from wine_serving.errors import WineServingError, summarize_server_error
-from wine_serving.load import require_loopback
+from wine_serving.process.ports import require_loopback
 
 COLUMN_MODEL = "wine-classifier"
 TENSOR_MODEL = "wine-tensor"
@@ -103,6 +103,8 @@ def bad_input_cases() -> list[BadInput]:
                  lambda f: _json(named_columns(f))[:-5]),
         BadInput("no-inputs", "沒有 inputs 欄位", infer, lambda f: {"parameters": {}}, client="column"),
         BadInput("empty-inputs", "inputs 是空串列", infer, lambda f: {"inputs": []}, client="column"),
+        BadInput("datatype-not-in-v2", "datatype 不是 V2 的名稱（DOUBLE）", infer,
+                 changed(datatype="DOUBLE"), client="column"),
         BadInput("missing-column", "少了一個欄位", infer,
                  lambda f: named_columns(f.drop(columns=[_first(f)])), client="column"),
         BadInput("extra-column", "多了一個模型不認識的欄位", infer,
@@ -150,17 +152,18 @@ def _client_error(case: BadInput, base_url: str, frame: pd.DataFrame, payload: A
     return "(not refused)"
 
 
-def server_ready(base_url: str) -> bool:
-    """The server and both of its models answer ready."""
-    paths = ("/v2/health/ready", f"/v2/models/{COLUMN_MODEL}/ready", f"/v2/models/{TENSOR_MODEL}/ready")
+def server_ready(base_url: str, models: Sequence[str] = (COLUMN_MODEL, TENSOR_MODEL)) -> bool:
+    """The server and each of ``models`` answer ready."""
+    paths = ("/v2/health/ready", *(f"/v2/models/{name}/ready" for name in models))
     try:
         return all(requests.get(f"{base_url}{p}", timeout=10).status_code == 200 for p in paths)
     except requests.RequestException:
         return False
 
 
-def run_case(base_url: str, case: BadInput, frame: pd.DataFrame, *, timeout: float = 120.0) -> Outcome:
-    """Ask the client first, then send the raw request and check the server is still ready."""
+def run_case(base_url: str, case: BadInput, frame: pd.DataFrame, *, timeout: float = 120.0,
+             models: Sequence[str] = (COLUMN_MODEL, TENSOR_MODEL)) -> Outcome:
+    """Ask the client first, then send the raw request and check the server (and ``models``) still ready."""
     require_loopback(base_url)
     payload = case.payload(frame)
     client_error = _client_error(case, base_url, frame, payload)
@@ -175,5 +178,5 @@ def run_case(base_url: str, case: BadInput, frame: pd.DataFrame, *, timeout: flo
         status, message = None, f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - started
     short = "(answered)" if status == 200 else summarize_server_error(message, limit=160)
-    return Outcome(case.key, case.description, status, short, server_ready(base_url), seconds,
+    return Outcome(case.key, case.description, status, short, server_ready(base_url, models), seconds,
                    len(body), client_error)

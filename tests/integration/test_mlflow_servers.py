@@ -14,9 +14,9 @@ from wine_serving.client import invocations_payload
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.errors import ServerStartError
 from wine_serving.mlflow_servers import MlflowModelServer, TrackingServer
-from wine_serving.server import free_port
+from wine_serving.process.ports import LOOPBACK, free_port
 from wine_serving.training import train_elasticnet
-from wine_serving.workspace import TRACKING_ENV, tracking_server
+from wine_serving.workspace import TRACKING_ENV, init_tracking, tracking_server
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +27,11 @@ def _gone(pid: int) -> bool:
 
 def test_mlflow_models_serve_matches_in_process(trained):
     ws, models = trained
+    init_tracking(ws)  # in-process MLflow reads this worker's trained store
     uri = models["dataframe"].model_uri
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
     with MlflowModelServer(uri, free_port(), ws=ws) as server:
-        assert server.url.startswith("http://127.0.0.1:")
+        assert server.url.startswith(f"http://{LOOPBACK}:")
         body = invocations_payload(test_x.head(20), "dataframe_split")
         got = requests.post(f"{server.url}/invocations", json=body, timeout=30).json()["predictions"]
         pid = server.pid

@@ -1,4 +1,4 @@
-"""A small, low-overhead HTTP/1.1 load generator for benchmarks and load tests.
+"""Throughput load (10, 11, the benchmark): a low-overhead HTTP/1.1 and gRPC load generator.
 
 A general-purpose HTTP client spends client CPU on every request (headers,
 parsing, connection pools) on the same cores the server uses, so part of what it
@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-import numpy as np
-
-from wine_serving.load import require_loopback
+from wine_serving.process.ports import require_loopback
+from wine_serving.traffic import check_bounds, percentile_ms
 
 
 @dataclass
@@ -41,7 +40,7 @@ class LoadResult:
         return self.requests / self.wall_seconds if self.wall_seconds else 0.0
 
     def percentile_ms(self, q: float) -> float:
-        return float(np.percentile(self.latencies, q) * 1000) if self.latencies else float("nan")
+        return percentile_ms(self.latencies, q)
 
     def json(self, index: int) -> Any:
         return json.loads(self.bodies[index])
@@ -67,6 +66,25 @@ def _run_to_end(coroutine_factory) -> None:
     thread.join()
     if errors:
         raise errors[0]
+
+
+def _checked(url: str, payloads: Sequence[Any], total: int, concurrency: int,
+             max_seconds: float) -> LoadResult:
+    """Refuse before sending: a host other than loopback, a load without bounds, nothing to send."""
+    require_loopback(url)
+    check_bounds(total, concurrency, max_seconds)
+    if not payloads:
+        raise ValueError("There is nothing to send: the list of requests is empty.")
+    return LoadResult()
+
+
+def _timed(result: LoadResult, coroutine_factory) -> LoadResult:
+    """Run the load to its end and record its wall-clock and client CPU time."""
+    cpu, begin = time.process_time(), time.perf_counter()
+    _run_to_end(coroutine_factory)
+    result.wall_seconds = time.perf_counter() - begin
+    result.client_cpu_seconds = time.process_time() - cpu
+    return result
 
 
 def encode_post(url: str, body: bytes | dict[str, Any]) -> bytes:
@@ -153,16 +171,9 @@ def http_load(url: str, requests_: Sequence[bytes], *, total: int, concurrency: 
     Every request has a ``timeout``; a dead server shows up as errors, not a hang.
     ``keep_bodies`` keeps each response body by request index, for checking answers.
     """
-    require_loopback(url)
-    if total < 1 or concurrency < 1 or max_seconds <= 0 or not requests_:
-        raise ValueError("total, concurrency, max_seconds and requests_ must be positive/non-empty.")
-    result = LoadResult()
-    cpu = time.process_time()
-    begin = time.perf_counter()
-    _run_to_end(lambda: _run(url, requests_, total, concurrency, max_seconds, timeout, keep_bodies, result))
-    result.wall_seconds = time.perf_counter() - begin
-    result.client_cpu_seconds = time.process_time() - cpu
-    return result
+    result = _checked(url, requests_, total, concurrency, max_seconds)
+    return _timed(result, lambda: _run(url, requests_, total, concurrency, max_seconds, timeout,
+                                       keep_bodies, result))
 
 
 async def _run_grpc(target: str, messages: Sequence[Any], total: int, concurrency: int,
@@ -197,13 +208,6 @@ async def _run_grpc(target: str, messages: Sequence[Any], total: int, concurrenc
 def grpc_load(target: str, messages: Sequence[Any], *, total: int, concurrency: int = 1,
               max_seconds: float = 30.0, timeout: float = 10.0) -> LoadResult:
     """``ModelInfer`` calls with pre-built protobuf ``messages`` over one channel (HTTP/2)."""
-    require_loopback(f"grpc://{target}")
-    if total < 1 or concurrency < 1 or max_seconds <= 0 or not messages:
-        raise ValueError("total, concurrency, max_seconds and messages must be positive/non-empty.")
-    result = LoadResult()
-    cpu = time.process_time()
-    begin = time.perf_counter()
-    _run_to_end(lambda: _run_grpc(target, messages, total, concurrency, max_seconds, timeout, result))
-    result.wall_seconds = time.perf_counter() - begin
-    result.client_cpu_seconds = time.process_time() - cpu
-    return result
+    result = _checked(f"grpc://{target}", messages, total, concurrency, max_seconds)
+    return _timed(result, lambda: _run_grpc(target, messages, total, concurrency, max_seconds, timeout,
+                                            result))

@@ -36,10 +36,11 @@ def test_every_load_is_measured_without_errors(tiny_table):
     assert (table.p50_ms <= table.p90_ms).all() and (table.p90_ms <= table.p99_ms).all()
 
 
-def test_the_big_request_is_slower_than_one_row(tiny_table):
+def test_the_big_request_is_measured_in_every_round(tiny_table):
+    """Its figures are read by notebook 10; which is faster is the benchmark's finding, not a test's."""
     _, table = tiny_table
-    big = bench.pick(table, "batching", "v2-rest", 1, 1000)
-    assert big.p50_ms > bench.pick(table, "batching", "v2-rest").p50_ms
+    big = bench.pick(table, "batching", "v2-rest", 1, bench.BIG_ROWS)
+    assert big.requests == TINY.rounds * TINY.big_requests and big.errors == 0
 
 
 def test_reports_are_written_and_readable(tiny_table, tmp_path):

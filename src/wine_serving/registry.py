@@ -1,4 +1,4 @@
-"""Find what MLflow logged by asking MLflow, never by listing folders.
+"""Registry lookups: find what MLflow logged by asking MLflow, never by listing folders (02-12).
 
 MLflow 3 tracks in a database and stores a logged model under
 ``<artifact root>/<experiment>/models/m-<id>/artifacts``, not under the run's folder,
@@ -26,13 +26,14 @@ from wine_serving.training import (
     log_named_tensor_model,
     train_elasticnet,
 )
-from wine_serving.workspace import EXPERIMENT_NAME, Workspace, get_workspace, init_tracking
+from wine_serving.workspace import EXPERIMENT_NAME, Workspace, ensure_store, get_workspace
 
 
 def _client(ws: Workspace):
+    """A client on the workspace's store; reading leaves MLflow's process-wide URI alone."""
     from mlflow.tracking import MlflowClient
 
-    return MlflowClient(init_tracking(ws))
+    return MlflowClient(ensure_store(ws))
 
 
 def latest_run_id(kind: str = DATAFRAME_KIND, ws: Workspace | None = None) -> str | None:

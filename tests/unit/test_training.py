@@ -7,6 +7,7 @@ import pytest
 
 from wine_serving.data import FEATURES
 from wine_serving.training import MODEL_NAME, TENSOR_MODEL_NAME, train_elasticnet
+from wine_serving.workspace import init_tracking
 
 
 def test_default_model_matches_the_seed(trained):
@@ -21,6 +22,7 @@ def test_signature_output_is_what_the_model_returns(trained):
     import mlflow
 
     ws, models = trained
+    init_tracking(ws)  # in-process MLflow reads this worker's trained store
     info = mlflow.models.get_model_info(models["dataframe"].model_uri)
     inputs = info.signature.inputs.to_dict()
     assert [c["name"] for c in inputs] == list(FEATURES)
@@ -34,6 +36,7 @@ def test_tensor_variant_has_a_float32_tensor_signature(trained):
     import mlflow
 
     ws, models = trained
+    init_tracking(ws)  # in-process MLflow reads this worker's trained store
     result = models["tensor"]
     assert result.registered_name == TENSOR_MODEL_NAME
     assert result.rmse == pytest.approx(0.793, abs=0.001)
@@ -70,8 +73,8 @@ def test_named_tensor_variant_wraps_the_tensor_model(trained):
     """The ``dict`` family's model: two named float32 tensors, same answers as the tensor model."""
     import mlflow
 
-    from wine_serving.artifacts import ensure_model
     from wine_serving.data import load_wine_quality, split_wine_quality
+    from wine_serving.registry import ensure_model
     from wine_serving.training import (
         DICT_MODEL_NAME,
         NAMED_TENSORS,
@@ -81,6 +84,7 @@ def test_named_tensor_variant_wraps_the_tensor_model(trained):
     )
 
     ws, models = trained
+    init_tracking(ws)  # in-process MLflow reads this worker's trained store
     result = ensure_model("dict", ws)
     assert result.registered_name == DICT_MODEL_NAME and result.kind == "dict"
     assert ensure_model("dict", ws).registered_version == result.registered_version  # found, not logged again
@@ -114,3 +118,14 @@ def test_registered_uri_needs_a_registration(workspace):
     result = train_elasticnet(register=False, ws=workspace)
     with pytest.raises(ValueError, match="not registered"):
         result.registered_uri  # noqa: B018
+
+
+def test_the_model_is_stored_with_skops_not_pickle(trained):
+    from wine_serving.registry import logged_model_dir
+
+    ws, models = trained
+    folder = logged_model_dir(models["dataframe"].model_id, ws)
+    mlmodel = (folder / "MLmodel").read_text()
+    assert "serialization_format: skops" in mlmodel
+    assert (folder / "model.skops").is_file()
+    assert not list(folder.glob("*.pkl")) and not list(folder.glob("*.pickle"))

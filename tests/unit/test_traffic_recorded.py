@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from wine_serving.load import BackgroundLoad, require_loopback, run_load
+from wine_serving.traffic.recorded import BackgroundLoad, run_load
 
 
 def test_stops_at_the_request_count():
@@ -43,16 +43,6 @@ def test_background_load_runs_while_the_caller_acts():
     assert load.running
     report = load.join()
     assert report.requests == 30 and not load.running
-
-
-@pytest.mark.parametrize("url", ["http://10.0.0.1:8080/v2", "http://example.com/invocations"])
-def test_only_loopback_is_allowed(url):
-    with pytest.raises(ValueError, match="only 127.0.0.1"):
-        require_loopback(url)
-
-
-def test_loopback_is_allowed():
-    require_loopback("http://127.0.0.1:8080/v2/models/m/infer")
 
 
 def test_bad_bounds_are_refused():

@@ -1,8 +1,7 @@
-"""Bounded background load: a fixed number of requests, a time limit, loopback only.
+"""Recorded load (07, 12): every request kept with its start, latency and answer or error.
 
-Used to prove that something (a rollout, a killed worker) did not fail requests:
-every request is recorded with its start time, latency, result or error, so a
-notebook can show when answers changed and a test can count failures.
+Used to prove that something (a rollout in 07, a killed worker in 12) did not fail
+requests: a notebook shows when answers changed and a test counts failures.
 """
 
 from __future__ import annotations
@@ -13,19 +12,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
 
-import numpy as np
+import pandas as pd
 import requests
 
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-def require_loopback(url: str) -> None:
-    """Load is only ever sent to this machine; refuse anything else before sending."""
-    host = urlparse(url).hostname
-    if host not in LOOPBACK_HOSTS:
-        raise ValueError(f"Refusing to send load to {host!r}: only 127.0.0.1 is allowed.")
+from wine_serving.client import decode_predictions, named_columns
+from wine_serving.process.ports import require_loopback
+from wine_serving.traffic import check_bounds, percentile_ms
 
 
 @dataclass(frozen=True)
@@ -62,8 +55,7 @@ class LoadReport:
         return self.requests / self.wall_seconds if self.wall_seconds else 0.0
 
     def latency_ms(self, percentile: float) -> float:
-        ok = [s.latency for s in self.samples if s.ok]
-        return float(np.percentile(ok, percentile) * 1000) if ok else float("nan")
+        return percentile_ms([s.latency for s in self.samples if s.ok], percentile)
 
     def failure_window(self) -> tuple[float, float] | None:
         """From the first failed request's start to the end of the first success sent after the last failure.
@@ -90,8 +82,7 @@ def run_load(call: Callable[[requests.Session, int], Any], *, total: int, concur
     thread has its own ``requests.Session`` (keep-alive, like a real client). ``call``
     must set a timeout on every request so that a dead server cannot hang the load.
     """
-    if total < 1 or concurrency < 1 or max_seconds <= 0:
-        raise ValueError("total, concurrency and max_seconds must be positive.")
+    check_bounds(total, concurrency, max_seconds)
     counter = itertools.count()
     lock = threading.Lock()
     report = LoadReport()
@@ -126,6 +117,24 @@ def run_load(call: Callable[[requests.Session, int], Any], *, total: int, concur
     report.wall_seconds = time.perf_counter() - begin
     report.client_cpu_seconds = time.process_time() - cpu_begin
     return report
+
+
+def row_caller(url: str, rows: pd.DataFrame,
+               timeout: float = 10.0) -> Callable[[requests.Session, int], float]:
+    """A ``call`` for ``run_load``: request ``i`` posts row ``i`` (cycling) and returns its prediction.
+
+    The body is the seed's format, one named input per column. ``url`` is the model's
+    ``/infer`` endpoint on this machine.
+    """
+    require_loopback(url)
+    bodies = [named_columns(rows.iloc[[i]]) for i in range(len(rows))]
+
+    def call(session: requests.Session, i: int) -> float:
+        response = session.post(url, json=bodies[i % len(bodies)], timeout=timeout)
+        response.raise_for_status()
+        return float(decode_predictions(response.json())[0])
+
+    return call
 
 
 class BackgroundLoad:

@@ -1,8 +1,8 @@
-"""Stop a whole process group for certain.
+"""Process groups: stop a whole group for certain (every owned server).
 
 ``mlserver start`` forks an inference worker and a multiprocessing resource
-tracker into its process group; signalling only the leader orphans them. This
-module is imported by the watchdog too, so it stays free of heavy imports.
+tracker into its process group; signalling only the leader orphans them. The
+watchdog imports this module too, so it stays free of heavy imports.
 """
 
 from __future__ import annotations

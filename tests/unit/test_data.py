@@ -15,6 +15,7 @@ import pytest
 
 from wine_serving import data
 from wine_serving.errors import DataUnavailableError
+from wine_serving.process.ports import LOOPBACK
 
 
 @pytest.fixture()
@@ -48,7 +49,7 @@ def test_override_naming_no_file_is_explained(workspace, tmp_path, monkeypatch):
 
 def _closed_port() -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((LOOPBACK, 0))
         return sock.getsockname()[1]
 
 
@@ -56,8 +57,8 @@ def test_offline_without_copy_says_what_to_do(workspace, monkeypatch):
     # The internet cannot exist here: point both UCI addresses at a closed loopback port.
     port = _closed_port()
     monkeypatch.delenv(data.CSV_ENV, raising=False)
-    monkeypatch.setattr(data, "CSV_URL", f"http://127.0.0.1:{port}/winequality-red.csv")
-    monkeypatch.setattr(data, "ZIP_URL", f"http://127.0.0.1:{port}/wine+quality.zip")
+    monkeypatch.setattr(data, "CSV_URL", f"http://{LOOPBACK}:{port}/winequality-red.csv")
+    monkeypatch.setattr(data, "ZIP_URL", f"http://{LOOPBACK}:{port}/wine+quality.zip")
     with pytest.raises(DataUnavailableError) as info:
         data.load_wine_quality(workspace)
     message = str(info.value)
@@ -73,10 +74,10 @@ def loopback_site(tmp_path, real_csv):
     shutil.copy(real_csv, site / "winequality-red.csv")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = http.server.ThreadingHTTPServer((LOOPBACK, 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield site, f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield site, f"http://{LOOPBACK}:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
 

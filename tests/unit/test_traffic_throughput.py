@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from wine_serving.loadgen import encode_post, http_load
+from wine_serving.process.ports import LOOPBACK, free_port
+from wine_serving.traffic.throughput import encode_post, http_load
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -39,10 +40,10 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def echo() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield f"http://{LOOPBACK}:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
 
@@ -74,9 +75,8 @@ def test_a_slow_server_times_out_instead_of_hanging(echo):
 
 
 def test_a_closed_port_is_an_error_not_a_hang():
-    from wine_serving.server import free_port
 
-    url = f"http://127.0.0.1:{free_port()}/v2"
+    url = f"http://{LOOPBACK}:{free_port()}/v2"
     result = http_load(url, [encode_post(url, {})], total=3, timeout=1)
     assert result.errors == 3 and set(result.error_kinds) == {"ConnectionRefusedError"}
 

@@ -1,8 +1,12 @@
 """Run every notebook in order, headless, and say what each one produced.
 
-``make tutorial`` calls this. Notebooks run in memory (the files on disk stay
-output-free) against the current workspace, so the run leaves a trained model,
-settings files and logs for the reader to explore afterwards.
+``make tutorial`` calls this (``python tools/run_notebooks.py notebooks``); it needs the
+``dev`` extra (nbclient). It lives beside the package, not in it: a reader who
+installs ``wine-serving`` for its helpers does not need a notebook runner.
+
+Notebooks run in memory (the files on disk stay output-free) against the current
+workspace, so the run leaves a trained model, settings files and logs for the
+reader to explore afterwards.
 
 Each notebook's last code cell prints a one-line summary; that line is shown here.
 """

@@ -3,42 +3,28 @@
 from __future__ import annotations
 
 import copy
-import json
-import shutil
 from importlib.metadata import version
 
 import kubernetes_validate
-import mlflow
-import numpy as np
 import pytest
 import yaml
 
 from wine_serving import deploy
-from wine_serving.client import V2Client
-from wine_serving.data import load_wine_quality, split_wine_quality
-from wine_serving.server import MLServer, free_ports
 from wine_serving.settings import MLFLOW_RUNTIME, read_json
 
 STORAGE = "gs://example-bucket/wine/model"
 
 
-@pytest.fixture(scope="module")
-def context(trained, tmp_path_factory):
-    ws, models = trained
-    folder = tmp_path_factory.mktemp("image") / "context"
-    return ws, models, deploy.build_context(models["dataframe"].model_uri, ws=ws, folder=folder)
-
-
-def test_the_generated_dockerfile_builds_on_mlservers_image(context):
-    _, _, folder = context
+def test_the_generated_dockerfile_builds_on_mlservers_image(image_context):
+    _, _, folder = image_context
     dockerfile = (folder / "Dockerfile").read_text()
     assert "FROM seldonio/mlserver:1.7.1-slim" in dockerfile
     assert "./requirements.tx[t]" in dockerfile and "COPY . ." in dockerfile
     assert "mlserver start $MLSERVER_MODELS_DIR" in dockerfile
 
 
-def test_the_models_requirements_are_lifted_to_the_top(context):
-    _, _, folder = context
+def test_the_models_requirements_are_lifted_to_the_top(image_context):
+    _, _, folder = image_context
     requirements = (folder / "requirements.txt").read_text().splitlines()
     assert f"scikit-learn=={version('scikit-learn')}" in requirements
     assert f"mlflow=={version('mlflow')}" in requirements
@@ -46,8 +32,8 @@ def test_the_models_requirements_are_lifted_to_the_top(context):
     assert any(line.startswith("uvloop<0.22") for line in requirements)
 
 
-def test_nothing_private_goes_into_the_image(context):
-    _, _, folder = context
+def test_nothing_private_goes_into_the_image(image_context):
+    _, _, folder = image_context
     files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
     assert not [f for f in files if f.endswith((".db", ".log", ".env", ".pem"))]
     assert "wine-classifier/model/model.skops" in files and "wine-classifier/model/MLmodel" in files
@@ -56,26 +42,11 @@ def test_nothing_private_goes_into_the_image(context):
         assert {"*.db", "*.log", ".env", "mlartifacts"} <= set(patterns)
 
 
-def test_the_container_settings_are_the_ones_written(context):
-    _, _, folder = context
+def test_the_container_settings_are_the_ones_written(image_context):
+    _, _, folder = image_context
     assert read_json(folder / "settings.json") == deploy.container_settings()
     model = read_json(folder / "wine-classifier" / "model-settings.json")
     assert model["parameters"]["uri"] == "./model" and model["implementation"] == MLFLOW_RUNTIME
-
-
-@pytest.mark.integration
-def test_the_image_context_serves_when_run_locally(context, tmp_path):
-    """The same folder MLServer will see in the image, on loopback ports instead of 0.0.0.0."""
-    ws, models, folder = context
-    local = shutil.copytree(folder, tmp_path / "local")
-    settings = read_json(local / "settings.json")
-    settings.update(dict(zip(("http_port", "grpc_port", "metrics_port"), free_ports(3)), host="127.0.0.1"))
-    (local / "settings.json").write_text(json.dumps(settings))
-    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
-    with MLServer(local, ws=ws) as server:
-        got = V2Client(server.url, deploy.APP).predict_dataframe(test_x)
-    expected = mlflow.pyfunc.load_model(models["dataframe"].model_uri).predict(test_x)
-    np.testing.assert_allclose(got, expected)
 
 
 def test_kubernetes_manifests_pass_the_schemas():

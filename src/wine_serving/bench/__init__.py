@@ -1,0 +1,13 @@
+"""The benchmark (10): MLServer configurations against ``mlflow models serve`` and in-process pyfunc.
+
+``plan`` (what is measured), ``measure`` (running it), ``report`` (reading it) and
+``__main__`` (``python -m wine_serving.bench``, ``--quick`` for the short plan that
+notebook 10 and the tests run). Nothing in the core path imports it.
+"""
+
+from wine_serving.bench.measure import run
+from wine_serving.bench.plan import BIG_ROWS, FIELDS, FULL, QUICK, RECOMMENDED, SERVERS, Plan, ServerSpec
+from wine_serving.bench.report import bench_dir, markdown_table, pick, plot, ratios, write_reports
+
+__all__ = ["BIG_ROWS", "FIELDS", "FULL", "QUICK", "RECOMMENDED", "SERVERS", "Plan", "ServerSpec", "bench_dir",
+           "markdown_table", "pick", "plot", "ratios", "run", "write_reports"]

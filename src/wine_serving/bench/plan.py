@@ -1,0 +1,65 @@
+"""What the benchmark (10) measures: the servers under test and how much load each gets.
+
+``SERVERS`` are the configurations (MLflow's ``mlflow models serve`` and MLServer with
+several settings), ``QUICK`` and ``FULL`` the plans. Notebook 10 reads the figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from wine_serving.settings import RECOMMENDED_MODEL, RECOMMENDED_SERVER
+
+MODEL = "wine"
+RECOMMENDED = "batching"
+BIG_ROWS = 1000
+FIELDS = ("server", "endpoint", "config", "concurrency", "rows", "requests", "errors", "rps",
+          "p50_ms", "p90_ms", "p99_ms", "client_cpu_s", "server_cpu_s")
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One server under test; ``settings`` go to settings.json, ``model`` to model-settings.json."""
+
+    config: str
+    label: str
+    kind: str = "mlserver"  # or "mlflow"
+    settings: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+    quick: bool = False
+
+
+SERVERS = (
+    ServerSpec("mlflow", "mlflow models serve", kind="mlflow", quick=True),
+    ServerSpec("default", "MLServer, defaults", quick=True),
+    ServerSpec("workers-0", "MLServer, parallel_workers 0", settings={"parallel_workers": 0}, quick=True),
+    ServerSpec("workers-2", "MLServer, parallel_workers 2", settings={"parallel_workers": 2}),
+    ServerSpec(RECOMMENDED, "MLServer, batching 16 / 2 ms, 2 workers, debug off",
+               settings=RECOMMENDED_SERVER, model=RECOMMENDED_MODEL, quick=True),
+    ServerSpec("batching-lean", "MLServer, batching, debug/gzip/metrics off",
+               settings={**RECOMMENDED_SERVER, "gzip_enabled": False, "metrics_endpoint": None},
+               model=RECOMMENDED_MODEL),
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much load each measurement gets: the quick plan must finish in under 60 s."""
+
+    rounds: int
+    latency_requests: int
+    throughput_requests: int
+    throughput_seconds: float
+    concurrencies: tuple[int, ...]
+    big_requests: int
+    endpoints: tuple[str, ...]  # single-row loads at each concurrency
+    big_endpoints: tuple[str, ...]  # one 1,000-row request at a time
+
+
+ALL_ENDPOINTS = ("v2-rest", "v2-rest-pd", "v2-grpc", "invocations")
+QUICK = Plan(rounds=1, latency_requests=100, throughput_requests=2000, throughput_seconds=2.0,
+             concurrencies=(1, 32), big_requests=10, endpoints=("v2-rest",),
+             big_endpoints=("v2-rest", "v2-grpc"))
+FULL = Plan(rounds=2, latency_requests=400, throughput_requests=6000, throughput_seconds=4.0,
+            concurrencies=(1, 8, 32), big_requests=40, endpoints=ALL_ENDPOINTS, big_endpoints=ALL_ENDPOINTS)

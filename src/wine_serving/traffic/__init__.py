@@ -1,0 +1,24 @@
+"""Bounded traffic to a server on this machine (07, 10-12): every loop has a count and a time limit.
+
+Two generators for two questions. ``recorded`` (threads and ``requests``) keeps every
+request with its answer, to prove a rollout (07) or a killed worker (12) lost
+nothing. ``throughput`` (asyncio, pre-encoded requests) costs the client little, to
+measure a server (10, 11 and the benchmark). Both refuse any host but loopback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def check_bounds(total: int, concurrency: int, max_seconds: float) -> None:
+    """A load without a positive count, concurrency and time limit is refused before it starts."""
+    if total < 1 or concurrency < 1 or max_seconds <= 0:
+        raise ValueError("total, concurrency and max_seconds must be positive.")
+
+
+def percentile_ms(latencies: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile of latencies given in seconds, in milliseconds (NaN if none)."""
+    return float(np.percentile(latencies, q) * 1000) if len(latencies) else float("nan")

@@ -1,0 +1,101 @@
+"""The package's map, enforced: which part may import which, and what ships without extras."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "wine_serving"
+CORE = {"workspace", "errors", "data", "training", "named_tensor_model", "registry", "settings",
+        "preflight", "server", "client"}
+LATER = {"bench", "traffic", "deploy", "bad_requests", "mlflow_servers", "plotting"}
+# Packages only the `dev` extra installs: a plain `pip install .` has none of them.
+DEV_ONLY = ("matplotlib", "nbclient", "nbformat", "kubernetes_validate", "tritonclient", "playwright",
+            "pytest", "jupyterlab", "mkdocs")
+
+
+def _name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports() -> dict[str, set[str]]:
+    """Every ``wine_serving`` module each module imports, at top level or inside a function."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("wine_serving"):
+                names.add(node.module.removeprefix("wine_serving").lstrip("."))
+            elif isinstance(node, ast.Import):
+                names.update(a.name.removeprefix("wine_serving.") for a in node.names
+                             if a.name.startswith("wine_serving."))
+        found[_name(path)] = {n for n in names if n}
+    return found
+
+
+def _top(name: str) -> str:
+    return name.split(".")[0]
+
+
+IMPORTS = _imports()
+
+
+def test_the_map_covers_every_module():
+    tops = {_top(name) for name in IMPORTS if name}
+    assert tops == CORE | LATER | {"process"}, tops ^ (CORE | LATER | {"process"})
+
+
+@pytest.mark.parametrize("module", sorted(n for n in IMPORTS if _top(n) in CORE | {"process"}))
+def test_the_core_path_never_imports_the_later_chapters(module):
+    assert {_top(n) for n in IMPORTS[module]} & LATER == set()
+
+
+def test_workspace_and_errors_import_nothing_of_the_package():
+    assert IMPORTS["workspace"] == set() and IMPORTS["errors"] == set()
+
+
+def test_the_client_never_manages_processes():
+    assert {_top(n) for n in IMPORTS["client"]} <= {"errors", "training"}
+
+
+@pytest.mark.parametrize("module", sorted(n for n in IMPORTS if _top(n) == "process"))
+def test_process_ownership_needs_only_errors_and_workspace(module):
+    assert {_top(n) for n in IMPORTS[module]} <= {"process", "errors", "workspace"}
+
+
+def test_named_tensor_model_is_self_contained():
+    """MLflow copies it into the model; a server must load it without this package."""
+    assert IMPORTS["named_tensor_model"] == set()
+
+
+BLOCKER = f"""
+import importlib.abc, pkgutil, sys
+class Blocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {DEV_ONLY!r}:
+            raise ImportError(f"{{name}} is dev-only")
+sys.meta_path.insert(0, Blocker())
+import wine_serving
+for info in pkgutil.walk_packages(wine_serving.__path__, "wine_serving."):
+    if info.name.endswith(("__main__", "named_tensor_model")):
+        continue
+    importlib.import_module(info.name)
+from wine_serving.errors import MissingExtraError
+from wine_serving import deploy
+try:
+    deploy.validate_kubernetes([deploy.service()])
+except MissingExtraError as exc:
+    print(exc)
+"""
+
+
+def test_every_module_imports_without_the_dev_extra():
+    """``pip install .`` alone: every module imports; a dev-only need names the extra to install."""
+    done = subprocess.run([sys.executable, "-c", BLOCKER], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "kubernetes_validate is not installed" in done.stdout and "'dev' extra" in done.stdout
