@@ -13,7 +13,8 @@ EXECUTED := $(BUILD)/notebooks
 MERMAID_VERSION := 11.12.0
 MERMAID_JS := docs/assets/javascripts/mermaid.min.js
 
-.PHONY: setup tutorial lab test test-fast test-integration test-built test-notebooks docs serve-docs lint clean lock bench bench-quick
+.PHONY: setup tutorial lab test test-fast test-integration test-built test-notebooks docs serve-docs lint clean lock bench bench-quick \
+	precommit versions canary-newest canary-lowest
 
 setup: $(STAMP)
 
@@ -76,7 +77,40 @@ docs: setup $(MERMAID_JS) $(EXECUTED)/.executed
 	rm -rf docs/tutorial && mkdir -p docs/tutorial && cp $(EXECUTED)/*.ipynb docs/tutorial/
 	$(VENV)/bin/mkdocs build --strict
 
-test: lint test-fast test-notebooks docs test-integration test-built
+test: precommit test-fast test-notebooks docs test-integration test-built
+
+# Pre-commit's hooks (ruff; notebooks committed without outputs), all local: no network needed.
+precommit: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/pre-commit run --all-files
+
+# The installed versions that matter, for a bug report.
+versions: setup
+	$(PY) tools/versions.py
+
+# The version canary: notebooks 01-05 in a fresh venv on the newest versions pyproject.toml
+# allows, or on its lower bounds (direct dependencies at their lowest, `uv --resolution
+# lowest-direct`). The resolved versions stay in build/canary-*/requirements.txt.
+CANARY_NOTEBOOKS := 01_train_model 02_locate_model 03_write_settings 04_start_server 05_request_families
+define canary
+	rm -rf $(BUILD)/canary-$(1) && mkdir -p $(BUILD)/canary-$(1)/notebooks
+	$(PYTHON) -m venv $(BUILD)/canary-$(1)/venv
+	$(BUILD)/canary-$(1)/venv/bin/python -m pip install --quiet --disable-pip-version-check uv
+	$(BUILD)/canary-$(1)/venv/bin/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 \
+	  --resolution $(2) -o $(BUILD)/canary-$(1)/requirements.txt
+	$(BUILD)/canary-$(1)/venv/bin/uv pip install --quiet --python $(BUILD)/canary-$(1)/venv/bin/python \
+	  -r $(BUILD)/canary-$(1)/requirements.txt
+	$(BUILD)/canary-$(1)/venv/bin/uv pip install --quiet --python $(BUILD)/canary-$(1)/venv/bin/python --no-deps -e .
+	for nb in $(CANARY_NOTEBOOKS); do cp notebooks/$$nb.ipynb $(BUILD)/canary-$(1)/notebooks/; done
+	$(BUILD)/canary-$(1)/venv/bin/python tools/versions.py
+	$(BUILD)/canary-$(1)/venv/bin/python -m pytest -p no:cacheprovider -n $(JOBS) --nbmake \
+	  --nbmake-timeout=600 $(BUILD)/canary-$(1)/notebooks
+endef
+
+canary-newest:
+	$(call canary,newest,highest)
+
+canary-lowest:
+	$(call canary,lowest,lowest-direct)
 
 serve-docs: setup
 	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000

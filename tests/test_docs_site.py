@@ -106,11 +106,14 @@ def page(browser, base_url):
 
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_page_loads_cleanly(page, base_url, name):
-    response = page.goto(base_url + PAGES[name], wait_until="networkidle")
-    assert response is not None and response.status == 200
-    assert page.locator("h1").first.inner_text().strip()
+    """Every page, on a desktop and on a phone; the screenshots are kept under build/screenshots."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        response = page.goto(base_url + PAGES[name], wait_until="networkidle")
+        assert response is not None and response.status == 200
+        assert page.locator("h1").first.inner_text().strip()
+        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=False)
     assert page.problems == []
 
 
@@ -121,9 +124,10 @@ def test_inference_page_shows_executed_outputs(page, base_url):
     assert "max |difference|" in text  # the comparison table was executed and rendered
     assert page.locator(".jp-OutputArea-output table, .jp-RenderedHTMLCommon table").count() >= 1
     download = page.locator("a[download]")
-    assert download.count() == 1
-    href = download.first.get_attribute("href")
-    assert page.request.get(page.url + href).json()["cells"]  # the notebook file itself
+    assert download.count() == 2  # with outputs, and without
+    for index in range(2):
+        href = download.nth(index).get_attribute("href")
+        assert page.request.get(page.url + href).json()["cells"]  # the notebook files themselves
 
 
 def test_links_between_notebooks_work(page, base_url):
@@ -143,17 +147,90 @@ def test_training_page_shows_the_rmse(page, base_url):
     figure.first.screenshot(path=str(SHOTS / "figure-quality.png"))
 
 
-def test_mermaid_diagram_renders(page, base_url):
-    page.goto(base_url, wait_until="networkidle")
-    # Material renders the diagram into a closed shadow root: the source text is
-    # consumed and the element takes the diagram's size.
-    page.wait_for_function("""() => {
-        const el = document.querySelector('.mermaid');
-        return el && !el.textContent.includes('flowchart') && el.getBoundingClientRect().height > 40;
-    }""", timeout=15000)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1400, "height": 900}
+# Rendered size of a diagram's text in CSS pixels: the SVG's font size times its scale on screen.
+DIAGRAM_TEXT_PX = """() => Array.from(document.querySelectorAll('.diagram svg')).map(svg => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    const sizes = Array.from(svg.querySelectorAll('.nodeLabel, .edgeLabel, text'))
+        .filter(el => el.textContent.trim())
+        .map(el => parseFloat(getComputedStyle(el).fontSize) * scale);
+    return Math.min(...sizes);
+})"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("name", ["deploy", "architecture"])
+def test_diagrams_render_at_a_readable_size_with_a_text_alternative(page, base_url, name, viewport):
+    page.set_viewport_size(viewport)
+    page.goto(base_url + PAGES[name], wait_until="networkidle")
+    page.wait_for_selector(".diagram svg", timeout=15000)
     assert page.evaluate("typeof mermaid") == "object"  # loaded from the site, not a CDN
-    page.screenshot(path=str(SHOTS / "mermaid.png"))
+    smallest = page.evaluate(DIAGRAM_TEXT_PX)
+    assert smallest and min(smallest) >= 12, smallest
+    alternatives = page.eval_on_selector_all(
+        ".diagram", "els => els.map(el => el.nextElementSibling.textContent)")
+    assert all(text.startswith("圖的文字說明") for text in alternatives)
+    page.screenshot(path=str(SHOTS / f"diagram-{name}-{viewport['width']}.png"), full_page=True)
     assert page.problems == []
+
+
+def test_mermaid_loads_only_where_a_diagram_is(page, base_url):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    for name in ("index", "05", "quickstart"):
+        page.goto(base_url + PAGES[name], wait_until="networkidle")
+    assert not [url for url in requested if "mermaid" in url]
+
+
+def test_the_home_page_pipeline_is_text_at_body_size_on_a_phone(page, base_url):
+    page.set_viewport_size(PHONE)
+    page.goto(base_url, wait_until="networkidle")
+    steps = page.locator(".pipeline li")
+    assert steps.count() == 6
+    body = page.evaluate("parseFloat(getComputedStyle(document.querySelector('article p')).fontSize)")
+    sizes = page.eval_on_selector_all(
+        ".pipeline li", "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+    assert min(sizes) >= body
+
+
+# First load on a phone, every byte the browser fetched (HTML, CSS, JS, fonts, images, search index).
+# The notebook page includes nbconvert's Jupyter CSS (about 575 KB, one shared file cached after
+# the first notebook page); neither page loads Mermaid (2.7 MB).
+FIRST_LOAD_BUDGET_KB = {"index": 800, "05": 1500}
+
+
+@pytest.mark.parametrize("name", sorted(FIRST_LOAD_BUDGET_KB))
+def test_first_load_on_a_phone_stays_within_budget(browser, base_url, name):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    sizes = []
+    page.on("response", lambda response: sizes.append(len(response.body())) if response.ok else None)
+    page.goto(base_url + PAGES[name], wait_until="networkidle")
+    total_kb = sum(sizes) / 1024
+    print(f"\n{name}: {len(sizes)} responses, {total_kb:.0f} KB on first load")
+    context.close()
+    assert total_kb <= FIRST_LOAD_BUDGET_KB[name]
+
+
+@pytest.mark.parametrize("name", ["05", "10", "12"])
+def test_notebook_code_fits_a_phone(page, base_url, name):
+    """Prompts hidden, code as wide as the text column, nothing wider than the screen."""
+    page.set_viewport_size(PHONE)
+    page.goto(base_url + PAGES[name], wait_until="networkidle")
+    article = page.evaluate("document.querySelector('article').getBoundingClientRect().width")
+    widths = page.eval_on_selector_all(
+        ".jp-InputArea-editor", "els => els.map(e => e.getBoundingClientRect().width)")
+    assert widths and min(widths) >= 0.85 * article, (min(widths), article)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert page.locator(".jp-InputPrompt").first.is_hidden()
+
+
+@pytest.mark.parametrize("name", ["01", "07", "10"])
+def test_plots_say_what_they_show(page, base_url, name):
+    page.goto(base_url + PAGES[name], wait_until="networkidle")
+    alts = page.eval_on_selector_all("article img[src^='data:image/png']", "els => els.map(e => e.alt)")
+    assert alts and all(len(alt) >= 15 and "No description" not in alt for alt in alts)
 
 
 @pytest.mark.parametrize("word", ["看門狗", "放寬"])

@@ -58,3 +58,32 @@ def test_installed_environment_is_the_locked_one():
     pins = _lock()
     for name in ("mlserver", "mlflow", "uvloop", "pandas", "scikit-learn", "numpy"):
         assert version(name) == pins[name], name
+
+
+def _readme_versions() -> dict[str, tuple[str, str]]:
+    """The README's "tested with" table: package -> (tested, lowest passing)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### 測試過的版本", 1)[1].split("\n\n", 2)[1]
+    rows = [line.strip("|").split("|") for line in section.splitlines() if line.startswith("| ")]
+    return {cells[0].strip().lower(): (cells[1].strip(), cells[2].strip()) for cells in rows[1:]}
+
+
+def _lower_bound(name: str) -> str:
+    req = next(r for r in _requirements() if r.name.lower() == name)
+    bound = next(s.version for s in req.specifier if s.operator in (">=", "=="))
+    parts = bound.split(".")
+    return ".".join(parts + ["0"] * (3 - len(parts)))
+
+
+def test_readme_tested_with_table_matches_the_lock_and_the_lower_bounds():
+    table = _readme_versions()
+    pins = _lock()
+    packages = {"mlflow", "mlserver", "mlserver-mlflow", "pandas", "numpy", "scikit-learn"}
+    assert packages | {"python"} == set(table)
+    for name in packages:
+        tested, lowest = table[name]
+        assert tested == pins[name], (name, tested, pins[name])
+        assert lowest == _lower_bound(name), (name, lowest)
+    assert table["python"] == ("3.11", "3.11")
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "python=3.11" in env["dependencies"]

@@ -50,24 +50,34 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 
 def plot(table: pd.DataFrame, path: Path) -> Path:
-    """Throughput by concurrency for single-row requests, one line per server configuration."""
+    """Throughput and p99 by concurrency for single-row requests, one line per server configuration.
+
+    Labels are in Chinese (with a CJK font) and sized to stay readable when the page
+    scales the figure down to a phone's width.
+    """
+    from wine_serving.plotting import use_cjk_font
+
     need("matplotlib").use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    chinese = use_cjk_font() is not None
     single = table[(table.rows == 1) & (table.endpoint.isin(["v2-rest", "invocations"]))
                    & (table.config != "in-process")]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4.2))
     for (config, endpoint), part in single.groupby(["config", "endpoint"]):
         part = part.sort_values("concurrency")
         label = f"{config} ({endpoint})"
         left.plot(part.concurrency, part.rps, marker="o", label=label)
         right.plot(part.concurrency, part.p99_ms, marker="o", label=label)
-    for axis, title in ((left, "requests/s"), (right, "p99 latency (ms)")):
+    titles = (("每秒請求數", "p99 延遲（毫秒）", "並行度") if chinese
+              else ("requests/s", "p99 latency (ms)", "concurrency"))
+    for axis, title in ((left, titles[0]), (right, titles[1])):
         axis.set_xscale("log", base=2)
-        axis.set_xlabel("concurrency")
-        axis.set_title(title)
+        axis.set_xlabel(titles[2], fontsize=12)
+        axis.set_title(title, fontsize=13)
+        axis.tick_params(labelsize=11)
         axis.grid(alpha=0.3)
-    left.legend(fontsize=7)
+    left.legend(fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

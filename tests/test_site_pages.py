@@ -1,0 +1,160 @@
+"""The built site read as files: every internal link and anchor resolves, and no page carries
+generator leftovers (English UI strings, default alt text, unlinked citations, build code).
+
+Needs ``make docs`` first (``make test`` runs it). The browser checks are in test_docs_site.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "site"
+PAGES = sorted(SITE.rglob("*.html"))
+# What a generator leaves in English; each has a zh-TW replacement in overrides/ or docs/hooks/.
+ENGLISH_UI = ("Copy to Clipboard", "Copied!", "Permanent link", "404 - Not found",
+              "No description has been provided for this image")
+CITATION = re.compile(r"(?:issue|PRs?) #\d+")
+
+
+class _Page(HTMLParser):
+    """Links, ids, images and the plain text outside links, code and scripts of one page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+        self.sources: list[str] = []
+        self.loose_text: list[str] = []
+        self._inside: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        if tag in ("img", "script") and attrs.get("src"):
+            self.sources.append(attrs["src"])
+        if tag == "link" and attrs.get("rel") == "stylesheet":
+            self.sources.append(attrs["href"])
+        if tag in ("a", "code", "pre", "script", "style", "title"):
+            self._inside.append(tag)
+
+    def handle_endtag(self, tag):
+        if self._inside and self._inside[-1] == tag:
+            self._inside.pop()
+
+    def handle_data(self, data):
+        if not self._inside:
+            self.loose_text.append(data)
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+PARSED = {path: _parse(path) for path in PAGES}
+
+
+def _url(path: Path) -> str:
+    return "/" + path.relative_to(SITE).as_posix()
+
+
+def _target(page_url: str, href: str) -> tuple[Path, str] | None:
+    """The file and fragment an internal link points at; None for external links."""
+    if urlparse(href).scheme or href.startswith(("mailto:", "data:", "//")):
+        return None
+    absolute, fragment = urldefrag(urljoin(page_url, href))
+    path = SITE / unquote(absolute).lstrip("/")
+    if absolute.endswith("/") or path.is_dir():
+        path = path / "index.html"
+    return path, unquote(fragment)
+
+
+def test_the_site_was_built():
+    assert (SITE / "index.html").is_file(), "no built site: run `make docs` first"
+    assert len(PAGES) >= 20
+
+
+def test_every_internal_link_and_anchor_resolves():
+    broken = []
+    for path, page in PARSED.items():
+        for href in page.links + page.sources:
+            found = _target(_url(path), href)
+            if found is None:
+                continue
+            target, fragment = found
+            if not target.is_file():
+                broken.append(f"{_url(path)} -> {href} (no file)")
+            elif fragment and target.suffix == ".html" and fragment not in PARSED[target].ids:
+                broken.append(f"{_url(path)} -> {href} (no anchor)")
+    assert broken == []
+
+
+def test_no_english_ui_strings_or_default_alt_text():
+    found = {f"{_url(p)}: {s}" for p in PAGES for s in ENGLISH_UI if s in p.read_text(encoding="utf-8")}
+    assert found == set()
+
+
+def test_every_cited_issue_or_pr_is_a_link():
+    unlinked = {f"{_url(p)}: {m}" for p, page in PARSED.items()
+                for m in CITATION.findall(" ".join(page.loose_text))}
+    assert unlinked == set()
+
+
+def test_build_code_is_not_published():
+    assert not (SITE / "hooks").exists()
+
+
+def test_each_page_has_its_own_description():
+    site = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nplugins:")[0]
+                          .replace("!!python", "#"))["site_description"]
+    pattern = re.compile(r'<meta name="description" content="([^"]*)"')
+    descriptions = {_url(p): pattern.search(p.read_text(encoding="utf-8")) for p in PAGES
+                    if p.name == "index.html" and p.parent != SITE / "search"}
+    missing = [url for url, match in descriptions.items() if not match or match.group(1) == site]
+    assert missing == []
+
+
+def test_nav_labels_stay_short_and_the_full_title_stays_on_the_page():
+    html = (SITE / "tutorial" / "05_request_families" / "index.html").read_text(encoding="utf-8")
+    assert "<title>05 四種請求家族 - " in html
+    assert re.search(r"<h1[^>]*>05 四種請求家族：MLflow runtime 怎麼解讀 V2 請求", html)
+    assert 'md-footer__link--prev' in html and 'md-footer__link--next' in html
+
+
+def test_notebook_downloads_say_what_they_need_and_come_without_outputs_too():
+    folder = SITE / "tutorial" / "05_request_families"
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../quickstart/"' in html and "make setup" in html
+    clean = json.loads((folder / "05_request_families-no-outputs.ipynb").read_text(encoding="utf-8"))
+    executed = json.loads((folder / "05_request_families.ipynb").read_text(encoding="utf-8"))
+    assert not any(c.get("outputs") for c in clean["cells"] if c["cell_type"] == "code")
+    assert any(c.get("outputs") for c in executed["cells"] if c["cell_type"] == "code")
+
+
+def test_search_results_show_prose_not_code_or_chrome():
+    docs = json.loads((SITE / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    notebook_docs = [d for d in docs if d["location"].startswith("tutorial/")]
+    assert len(notebook_docs) > 50
+    for needle in ("¶", "In [", "已複製", "下載這本筆記本", "assert ", "from wine_serving"):
+        hits = [d["location"] for d in notebook_docs if needle in d["title"] or needle in d["text"]]
+        assert hits == [], (needle, hits[:3])
+
+
+@pytest.mark.parametrize("limit_kb, glob", [(300, "tutorial/*/index.html"), (200, "*/index.html")])
+def test_page_weight_budget(limit_kb, glob):
+    """HTML per page (the shared notebook CSS is one file, cached after the first page)."""
+    heavy = {p.relative_to(SITE).as_posix(): p.stat().st_size // 1024 for p in SITE.glob(glob)
+             if p.stat().st_size > limit_kb * 1024}
+    assert heavy == {}
