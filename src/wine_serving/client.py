@@ -109,7 +109,7 @@ def validate_request(request: Any, metadata: dict[str, Any], *, max_rows: int | 
             if tensor["datatype"] not in allowed:
                 raise RequestValidationError(
                     f"Input {tensor['name']!r} is {tensor['datatype']} but the model's signature "
-                    f"wants {want}; MLflow will not convert it. Send {want} "
+                    f"wants {want}, which MLflow will not convert to: send {want} "
                     "(for pandas: df.astype('float64')).")
         return
     if len(inputs) != len(wanted):

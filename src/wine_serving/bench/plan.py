@@ -12,6 +12,7 @@ from typing import Any
 from wine_serving.settings import RECOMMENDED_MODEL, RECOMMENDED_SERVER
 
 MODEL = "wine"
+STRICT_RUNTIME = "wine_serving.strict_runtime.StrictMLflowRuntime"
 RECOMMENDED = "batching"
 BIG_ROWS = 1000
 FIELDS = ("server", "endpoint", "config", "concurrency", "rows", "requests", "errors", "rps",
@@ -37,6 +38,10 @@ SERVERS = (
     ServerSpec("workers-2", "MLServer, parallel_workers 2", settings={"parallel_workers": 2}),
     ServerSpec(RECOMMENDED, "MLServer, batching 16 / 2 ms, 2 workers, debug off",
                settings=RECOMMENDED_SERVER, model=RECOMMENDED_MODEL, quick=True),
+    # The recommended settings with the server-side request check (strict_runtime): its cost.
+    ServerSpec("strict", "MLServer, recommended settings, StrictMLflowRuntime",
+               settings=RECOMMENDED_SERVER,
+               model={**RECOMMENDED_MODEL, "implementation": STRICT_RUNTIME}),
     ServerSpec("batching-lean", "MLServer, batching, debug/gzip/metrics off",
                settings={**RECOMMENDED_SERVER, "gzip_enabled": False, "metrics_endpoint": None},
                model=RECOMMENDED_MODEL),

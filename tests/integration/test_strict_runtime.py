@@ -1,0 +1,78 @@
+"""The strict runtime on a real server: bad input is a 400 in one sentence, valid answers unchanged."""
+
+from __future__ import annotations
+
+import mlflow
+import numpy as np
+import pytest
+import requests
+
+from wine_serving.bad_requests import COLUMN_MODEL, TENSOR_MODEL, bad_input_cases, run_case
+from wine_serving.client import V2Client, named_columns
+from wine_serving.data import load_wine_quality, split_wine_quality
+from wine_serving.server import serve
+from wine_serving.settings import model_settings
+from wine_serving.training import to_named_tensors, to_tensor, without_type_hint_warning
+from wine_serving.workspace import init_tracking
+
+pytestmark = pytest.mark.integration
+
+STRICT = "wine_serving.strict_runtime.StrictMLflowRuntime"
+MAX_ROWS = 1_000
+# The catalogue's cases that reach the model: a 500 (or a silent 200) from the stock runtime.
+REFUSED = {"empty-inputs", "missing-column", "extra-column", "strings-in-numbers", "shape-data-mismatch",
+           "int64-for-doubles", "fp64-into-fp32-tensor"}
+
+
+def _strict(name: str, uri: str) -> dict:
+    content = model_settings(name, uri, implementation=STRICT)
+    content["parameters"]["extra"] = {"max_rows": MAX_ROWS}
+    return content
+
+
+@pytest.fixture(scope="module")
+def strict(trained):
+    ws, models = trained
+    with serve([_strict(COLUMN_MODEL, models["dataframe"].registered_uri),
+                _strict(TENSOR_MODEL, models["tensor"].registered_uri),
+                _strict("wine-dict", models["dict"].registered_uri)], name="strict", ws=ws) as server:
+        yield server, ws, models
+
+
+@pytest.mark.parametrize("case", [c for c in bad_input_cases() if c.key in REFUSED], ids=lambda c: c.key)
+def test_bad_input_is_a_400_in_one_sentence_and_the_server_stays_ready(strict, case):
+    server, ws, _ = strict
+    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
+    outcome = run_case(server.url, case, test_x.head(5))
+    assert outcome.status == 400, (case.key, outcome.status, outcome.message)
+    assert outcome.ready_after
+    assert outcome.message and "\n" not in outcome.message
+
+
+def test_too_many_rows_are_refused_by_the_server(strict):
+    server, ws, _ = strict
+    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
+    big = test_x.sample(MAX_ROWS + 1, replace=True, random_state=0)
+    reply = requests.post(f"{server.url}/v2/models/{COLUMN_MODEL}/infer", json=named_columns(big), timeout=60)
+    assert reply.status_code == 400 and f"send at most {MAX_ROWS:,}" in reply.json()["error"]
+
+
+def test_valid_requests_get_exactly_the_stock_answers_in_all_four_families(strict):
+    server, ws, models = strict
+    init_tracking(ws)  # in-process MLflow reads this worker's trained store
+    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
+    column = np.asarray(mlflow.pyfunc.load_model(models["dataframe"].registered_uri).predict(test_x)).ravel()
+    tensor_model = mlflow.pyfunc.load_model(models["tensor"].registered_uri)
+    tensor = np.asarray(tensor_model.predict(to_tensor(test_x))).ravel()
+    with without_type_hint_warning():
+        named = mlflow.pyfunc.load_model(models["dict"].registered_uri).predict(to_named_tensors(test_x))
+    got = {
+        "named columns": (V2Client(server.url, COLUMN_MODEL).predict_named_columns(test_x), column),
+        "PandasCodec": (V2Client(server.url, COLUMN_MODEL).predict_dataframe(test_x), column),
+        "NumpyCodec": (V2Client(server.url, TENSOR_MODEL).predict_tensor(to_tensor(test_x)), tensor),
+        "TensorDictCodec": (V2Client(server.url, "wine-dict").predict_tensor_dict(to_named_tensors(test_x)),
+                            np.asarray(named).ravel()),
+    }
+    for family, (answers, expected) in got.items():
+        assert len(answers) == len(test_x) == 400, family
+        np.testing.assert_allclose(answers, expected, rtol=1e-6, err_msg=family)

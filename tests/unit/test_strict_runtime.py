@@ -1,0 +1,56 @@
+"""The strict runtime's request check, on decoded requests and metadata: no server, no model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlserver.codecs import NumpyCodec, PandasCodec
+from mlserver.errors import InferenceError
+from mlserver.types import InferenceRequest, MetadataTensor
+
+from wine_serving.client import named_columns
+from wine_serving.strict_runtime import check_request
+
+COLUMNS = [MetadataTensor(name=n, datatype="FP64", shape=[-1]) for n in ("alcohol", "pH")]
+TENSOR = [MetadataTensor(name="input-0", datatype="FP32", shape=[-1, 2])]
+ROWS = pd.DataFrame({"alcohol": [9.4, 9.8], "pH": [3.51, 3.2]})
+
+
+def _request(body) -> InferenceRequest:
+    return InferenceRequest.model_validate(body)
+
+
+def test_valid_requests_of_each_family_pass():
+    check_request(_request(named_columns(ROWS)), COLUMNS, "pd")
+    check_request(PandasCodec.encode_request(ROWS), COLUMNS, "pd")
+    tensor = InferenceRequest(inputs=[NumpyCodec.encode_input("input-0", ROWS.to_numpy(np.float32))])
+    check_request(tensor, TENSOR, "np")
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"inputs": named_columns(ROWS)["inputs"][:1]}, "Missing input column"),
+    (named_columns(ROWS.assign(colour=1.0)), "Unknown input"),
+    (named_columns(ROWS.round().astype(int), datatype="INT64"), "wants FP64"),
+    ({"inputs": [dict(t, data=["seven", "eight"]) for t in named_columns(ROWS)["inputs"]]}, "not a number"),
+    ({"inputs": [dict(t, shape=[3, 1]) for t in named_columns(ROWS)["inputs"]]}, "holds 3 values"),
+])
+def test_each_violation_is_one_sentence_that_names_it(body, words):
+    with pytest.raises(InferenceError, match=words) as info:
+        check_request(_request(body), COLUMNS, "pd")
+    message = str(info.value)
+    assert info.value.status_code == 400 and "\n" not in message
+    assert message.rstrip(".").count(". ") == 0, message  # one sentence
+
+
+def test_a_tensor_of_the_wrong_dtype_is_refused():
+    tensor = InferenceRequest(inputs=[NumpyCodec.encode_input("input-0", ROWS.to_numpy(np.float64))])
+    with pytest.raises(InferenceError, match="wants exactly FP32"):
+        check_request(tensor, TENSOR, "np")
+
+
+def test_the_row_limit_is_the_model_settings_choice():
+    big = pd.concat([ROWS] * 6, ignore_index=True)
+    check_request(_request(named_columns(big)), COLUMNS, "pd", max_rows=12)
+    with pytest.raises(InferenceError, match="send at most 10"):
+        check_request(_request(named_columns(big)), COLUMNS, "pd", max_rows=10)
