@@ -37,6 +37,7 @@ PAGES = {
     "10": "tutorial/10_performance/",
     "11": "tutorial/11_deploy_kubernetes/",
     "12": "tutorial/12_reliability/",
+    "13": "tutorial/13_strict_runtime/",
     "terminal": "terminal/",
     "reliability": "reliability/",
     "deploy": "deploy/",

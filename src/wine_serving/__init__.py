@@ -9,8 +9,8 @@ Where to start reading: the core path, flat, in the order notebooks 01-05 walk i
 -> ``settings`` -> ``server`` (with ``preflight``) -> ``client``; ``errors`` is shared.
 Under ``server`` sits ``process`` (owning child processes). The later chapters add
 ``mlflow_servers`` (07, 09), ``traffic`` (bounded load, 07 and 10-12), ``bench`` (10),
-``deploy`` (11), ``bad_requests`` (06, 12), ``strict_runtime`` (a server that checks
-requests itself) and ``plotting``. ``docs/architecture.md``
+``deploy`` (11), ``bad_requests`` (06, 12), ``strict_runtime`` (13, a server that
+checks requests itself) and ``plotting``. ``docs/architecture.md``
 draws the parts and which may import which; ``tests/unit/test_architecture.py`` holds
 them to it.
 """
