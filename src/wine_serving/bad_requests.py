@@ -24,6 +24,10 @@ from wine_serving.process.ports import require_loopback
 
 COLUMN_MODEL = "wine-classifier"
 TENSOR_MODEL = "wine-tensor"
+# The cases that get past MLServer's request parsing to the runtime's predict(): the stock
+# MLflow runtime answers them 500 (or a silent 200); StrictMLflowRuntime refuses them (13).
+REACHES_THE_MODEL = ("empty-inputs", "missing-column", "extra-column", "strings-in-numbers",
+                     "shape-data-mismatch", "int64-for-doubles", "fp64-into-fp32-tensor")
 HUGE_ROWS = 2_000_000  # ~130 MB of JSON: a laptop survives it, and it is far past a sane request
 
 
