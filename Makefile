@@ -21,7 +21,10 @@ setup: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) pip install --quiet --python $(PY) -r requirements.lock
+	# The lock is complete (every transitive pin), so it is installed as written, without a
+	# dependency check: MLServer 1.7.1 still declares fastapi<0.116, which the lock overrides
+	# (pyproject.toml [tool.uv], docs/security.md).
+	$(UV) pip install --quiet --python $(PY) --no-deps -r requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
@@ -98,7 +101,7 @@ define canary
 	$(BUILD)/canary-$(1)/venv/bin/uv pip compile --quiet pyproject.toml --extra dev --python-version 3.11 \
 	  --resolution $(2) -o $(BUILD)/canary-$(1)/requirements.txt
 	$(BUILD)/canary-$(1)/venv/bin/uv pip install --quiet --python $(BUILD)/canary-$(1)/venv/bin/python \
-	  -r $(BUILD)/canary-$(1)/requirements.txt
+	  --no-deps -r $(BUILD)/canary-$(1)/requirements.txt
 	$(BUILD)/canary-$(1)/venv/bin/uv pip install --quiet --python $(BUILD)/canary-$(1)/venv/bin/python --no-deps -e .
 	for nb in $(CANARY_NOTEBOOKS); do cp notebooks/$$nb.ipynb $(BUILD)/canary-$(1)/notebooks/; done
 	$(BUILD)/canary-$(1)/venv/bin/python tools/versions.py

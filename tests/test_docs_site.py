@@ -43,6 +43,7 @@ PAGES = {
     "deploy": "deploy/",
     "concepts": "concepts/",
     "troubleshooting": "troubleshooting/",
+    "security": "security/",
     "architecture": "architecture/",
     "api": "api/",
     "glossary": "glossary/",

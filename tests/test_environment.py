@@ -9,6 +9,7 @@ from pathlib import Path
 import tomllib
 import yaml
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,12 +47,18 @@ def test_known_pins():
     assert pins["mkdocs"].startswith("1.")
 
 
+CONDA_INSTALL = "uv pip install --no-deps -r requirements.lock && uv pip install --no-deps -e ."
+
+
 def test_environment_yml_installs_the_lock_and_the_package():
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    deps = env["dependencies"]
-    assert "python=3.11" in deps
-    pip = next(d["pip"] for d in deps if isinstance(d, dict))
-    assert pip == ["-r requirements.lock", "-e ."]
+    """pip cannot install a lock that overrides a declared cap, so conda brings Python and uv,
+    and the same no-deps install as ``make setup`` follows, written in the file and the README."""
+    text = (ROOT / "environment.yml").read_text()
+    assert yaml.safe_load(text)["dependencies"] == ["python=3.11", "uv"]
+    assert CONDA_INSTALL in text
+    conda = (ROOT / "README.md").read_text(encoding="utf-8").split("### conda", 1)[1].split("\n## ", 1)[0]
+    assert CONDA_INSTALL in conda
+    assert "--no-deps -r requirements.lock" in (ROOT / "Makefile").read_text()
 
 
 def test_installed_environment_is_the_locked_one():
@@ -87,3 +94,53 @@ def test_readme_tested_with_table_matches_the_lock_and_the_lower_bounds():
     assert table["python"] == ("3.11", "3.11")
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert "python=3.11" in env["dependencies"]
+
+
+# -- docs/security.md (版本與安全): the audit table against the lock -------------------------
+
+SECURITY_PAGE = ROOT / "docs" / "security.md"
+STATUSES = {"已修補", "仍帶著", "無已知公告"}
+
+
+def _audit_rows() -> list[dict[str, str]]:
+    section = SECURITY_PAGE.read_text(encoding="utf-8").split("## 稽核表", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("| ")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    return [dict(zip(header, (cell.strip() for cell in line.strip("|").split("|")))) for line in lines[2:]]
+
+
+def test_every_audited_package_is_listed_at_its_locked_version():
+    pins = _lock()
+    rows = _audit_rows()
+    assert len(rows) >= 20
+    for row in rows:
+        assert row["鎖定版本"] == pins[row["套件"]], row
+
+
+def test_the_lock_is_at_or_above_every_fixed_version_the_page_claims():
+    """A lock that regresses below a fixed version fails here; so does an upgrade the page does not
+    record yet (a "still carried" advisory whose fix is now locked)."""
+    pins = _lock()
+    for row in _audit_rows():
+        assert row["狀態"] in STATUSES, row
+        if row["狀態"] == "無已知公告":
+            continue
+        locked, fixed = Version(pins[row["套件"]]), Version(row["修補版本"])
+        if row["狀態"] == "已修補":
+            assert locked >= fixed, row
+        else:
+            assert locked < fixed, f"{row['公告']} is fixed in the lock now: mark it 已修補 in security.md"
+
+
+def test_the_web_stack_overrides_are_the_same_everywhere():
+    """pyproject's uv overrides, the lock, this environment and what the image installs."""
+    from wine_serving import deploy
+
+    overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["override-dependencies"]
+    pins = _lock()
+    assert sorted(overrides) == sorted(f"{name}=={pins[name]}" for name in deploy.WEB_STACK)
+    assert sorted(deploy.web_stack_overrides()) == sorted(overrides)
+    page = SECURITY_PAGE.read_text(encoding="utf-8")
+    assert all(f'"{pin}"' in page for pin in overrides)
+    starlette = next(row for row in _audit_rows() if row["套件"] == "starlette")
+    assert starlette["鎖定版本"] == pins["starlette"]

@@ -48,8 +48,11 @@ class MLServer(ManagedProcess):
     def __init__(self, repository: Path, *, ws: Workspace | None = None,
                  start_timeout: float = DEFAULT_START_TIMEOUT,
                  env: dict[str, str] | None = None, log_name: str = "mlserver",
-                 preflight: bool = True) -> None:
+                 preflight: bool = True, mlserver: str | None = None) -> None:
+        """``mlserver`` is another environment's command (an image's, rebuilt in a venv by the
+        tests); by default the one installed beside this Python."""
         self.repository = Path(repository).resolve()
+        self.mlserver = mlserver
         settings = read_json(self.repository / SETTINGS_FILE)
         self.host: str = settings.get("host", "0.0.0.0")
         self.http_port: int = int(settings.get("http_port", 8080))
@@ -79,7 +82,7 @@ class MLServer(ManagedProcess):
     @property
     def command(self) -> list[str]:
         """What is run: exactly the ``mlserver start <folder>`` a reader would type."""
-        return [executable("mlserver"), "start", str(self.repository)]
+        return [self.mlserver or executable("mlserver"), "start", str(self.repository)]
 
     @property
     def cwd(self) -> Path:

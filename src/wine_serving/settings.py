@@ -16,6 +16,8 @@ from wine_serving.errors import WineServingError
 from wine_serving.process.ports import LOOPBACK
 
 MLFLOW_RUNTIME = "mlserver_mlflow.MLflowRuntime"
+# The runtime that checks each request itself (13); a string, so settings never imports it.
+STRICT_RUNTIME = "wine_serving.strict_runtime.StrictMLflowRuntime"
 SETTINGS_FILE = "settings.json"
 # What 10_performance and 12_reliability measured best for single-row traffic under
 # concurrency: adaptive batching (up to 16 requests or 2 ms, whichever comes first), no
@@ -40,9 +42,17 @@ def server_settings(
 
 
 def model_settings(name: str, uri: str, *, implementation: str = MLFLOW_RUNTIME,
-                   **extra: Any) -> dict[str, Any]:
-    """``model-settings.json`` content for one model served by the MLflow runtime."""
-    return {"name": name, "implementation": implementation, "parameters": {"uri": uri}, **extra}
+                   parameters_extra: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """``model-settings.json`` content for one model served by the MLflow runtime.
+
+    ``parameters_extra`` becomes ``parameters.extra``, the free-form dict MLServer hands
+    to a runtime (the strict runtime reads ``max_rows`` from it); ``extra`` are top-level
+    fields such as ``max_batch_size``.
+    """
+    parameters: dict[str, Any] = {"uri": uri}
+    if parameters_extra is not None:
+        parameters["extra"] = dict(parameters_extra)
+    return {"name": name, "implementation": implementation, "parameters": parameters, **extra}
 
 
 def _explain(kind: str, exc: Exception) -> SettingsError:

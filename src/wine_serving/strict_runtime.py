@@ -10,6 +10,12 @@ values, too many rows. A violation is an HTTP 400 whose message is one sentence
 naming the input and the fix; valid requests are predicted by ``MLflowRuntime``
 unchanged.
 
+``/invocations`` (MLflowRuntime's MLflow-compatible custom handler) calls the model
+itself, not ``predict``. MLflow's own signature check already answers a wrong column
+there with a 400; what the stock handler lets escape as a 500 (a body without one of
+MLflow's four format keys, any other ``MlflowException`` while reading the body)
+becomes a 400 here too, with a one-sentence message.
+
 ``model-settings.json`` names it by import path; the server must be able to import
 ``wine_serving`` (installed in the same environment)::
 
@@ -20,14 +26,18 @@ unchanged.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
+from fastapi import Depends, Header, Request, Response
+from mlflow.exceptions import MlflowException
 from mlserver.errors import InferenceError
+from mlserver.handlers import custom_handler
 from mlserver.types import InferenceRequest, InferenceResponse, MetadataTensor
 from mlserver_mlflow import MLflowRuntime
 
-from wine_serving.client import MAX_ROWS, validate_request
+from wine_serving.client import INVOCATION_FORMATS, MAX_ROWS, validate_request
 from wine_serving.errors import RequestValidationError
 
 
@@ -42,6 +52,53 @@ def check_request(request: InferenceRequest, inputs: Sequence[MetadataTensor], c
         validate_request(request, metadata, max_rows=max_rows)
     except RequestValidationError as exc:
         raise InferenceError(str(exc)) from None
+
+
+def _columns_sent(body: dict[str, Any], key: str) -> list[str] | None:
+    """The column names a JSON /invocations body carries, or None when it names none."""
+    data = body[key]
+    if key == "dataframe_split" and isinstance(data, dict):
+        return [str(c) for c in data.get("columns") or []] or None
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        return [str(c) for c in data[0]]
+    if isinstance(data, dict):
+        return [str(c) for c in data]
+    return None
+
+
+def check_invocations_body(raw_body: str, columns: Sequence[str] | None) -> None:
+    """Raise a 400 when a JSON /invocations body cannot be what the model takes.
+
+    Exactly one of MLflow's four format keys (the stock handler lets this escape as a 500
+    whose message lists the keys in set order, different per process); and, for a model
+    with named columns, exactly those columns (the stock answer to a missing one is a 400
+    that prints the whole frame and never names the column; an extra one is ignored).
+    """
+    try:
+        body = json.loads(raw_body)
+    except ValueError:
+        return  # not JSON: MLflow's parser answers it
+    if not isinstance(body, dict):
+        return
+    found = [key for key in INVOCATION_FORMATS if key in body]
+    if len(found) != 1:
+        raise InferenceError(
+            f"The /invocations body must hold exactly one of {', '.join(INVOCATION_FORMATS)} "
+            f"(got keys: {', '.join(sorted(map(str, body))) or 'none'}).")
+    sent = _columns_sent(body, found[0])
+    if not columns or sent is None:
+        return
+    missing = [c for c in columns if c not in sent]
+    unknown = [c for c in sent if c not in columns]
+    if missing or unknown:
+        problems = ([f"missing {', '.join(missing)}"] if missing else []) + (
+            [f"unknown {', '.join(unknown)}"] if unknown else [])
+        raise InferenceError(f"The /invocations body has {' and '.join(problems)}; "
+                             f"send exactly the model's {len(columns)} columns: {', '.join(columns)}.")
+
+
+async def _raw_body(request: Request) -> str:
+    return (await request.body()).decode("utf-8")
 
 
 class StrictMLflowRuntime(MLflowRuntime):
@@ -59,3 +116,18 @@ class StrictMLflowRuntime(MLflowRuntime):
         check_request(payload, self.inputs or [], parameters.content_type if parameters else None,
                       self.max_rows)
         return await super().predict(payload)
+
+    # Re-registered under the same path: MLServer finds custom handlers by this decorator's
+    # mark on the method, so an undecorated override would remove the endpoint.
+    @custom_handler(rest_path="/invocations")
+    async def invocations(self, raw_body: str = Depends(_raw_body),
+                          content_type: str = Header(default="")) -> Response:
+        if content_type.split(";")[0].strip() == "application/json":
+            schema = self._input_schema
+            names = schema.input_names() if schema is not None and schema.has_input_names() else None
+            check_invocations_body(raw_body, [str(n) for n in names] if names else None)
+        try:
+            return await super().invocations(raw_body, content_type)
+        except MlflowException as exc:
+            first = exc.message.strip().split("\n")[0]
+            raise InferenceError(f"MLflow could not read the /invocations body: {first}") from None

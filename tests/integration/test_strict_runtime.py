@@ -14,23 +14,20 @@ from wine_serving.bad_requests import (
     bad_input_cases,
     run_case,
 )
-from wine_serving.client import V2Client, named_columns
+from wine_serving.client import V2Client, invocations_payload, named_columns
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.server import serve
-from wine_serving.settings import model_settings
+from wine_serving.settings import STRICT_RUNTIME, model_settings
 from wine_serving.training import to_named_tensors, to_tensor, without_type_hint_warning
 from wine_serving.workspace import init_tracking
 
 pytestmark = pytest.mark.integration
 
-STRICT = "wine_serving.strict_runtime.StrictMLflowRuntime"
 MAX_ROWS = 1_000
 
 
 def _strict(name: str, uri: str) -> dict:
-    content = model_settings(name, uri, implementation=STRICT)
-    content["parameters"]["extra"] = {"max_rows": MAX_ROWS}
-    return content
+    return model_settings(name, uri, implementation=STRICT_RUNTIME, parameters_extra={"max_rows": MAX_ROWS})
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +79,54 @@ def test_valid_requests_get_exactly_the_stock_answers_in_all_four_families(stric
     for family, (answers, expected) in got.items():
         assert len(answers) == len(test_x) == 400, family
         np.testing.assert_allclose(answers, expected, rtol=1e-6, err_msg=family)
+
+
+INVOCATIONS = [case for case in bad_input_cases() if case.path == "/invocations"]
+
+
+@pytest.fixture(scope="module")
+def invocations_pair(trained):
+    """Stock and strict servers with the column model alone: ``/invocations`` is one path per
+    server, not per model, so with several models loaded it reaches only one of them."""
+    ws, models = trained
+    uri = models["dataframe"].registered_uri
+    with serve([model_settings(COLUMN_MODEL, uri)], name="invocations-stock", ws=ws) as stock, \
+            serve([_strict(COLUMN_MODEL, uri)], name="invocations-strict", ws=ws) as strict:
+        _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
+        yield stock, strict, test_x
+
+
+@pytest.mark.parametrize("case", INVOCATIONS, ids=lambda c: c.key)
+def test_invocations_bad_bodies_are_a_400_in_one_sentence(invocations_pair, case):
+    """``/invocations`` is MLflowRuntime's custom handler, not ``predict()``: the strict runtime
+    re-registers it so that what escapes the stock handler as a 500 is a 400 too."""
+    _, strict, test_x = invocations_pair
+    outcome = run_case(strict.url, case, test_x.head(5), models=(COLUMN_MODEL,))
+    assert outcome.status == 400, (case.key, outcome.status, outcome.message)
+    assert outcome.ready_after
+    assert outcome.message and "\n" not in outcome.message
+
+
+def test_valid_invocations_get_the_stock_answers(invocations_pair):
+    stock, strict, test_x = invocations_pair
+    body = invocations_payload(test_x)
+    replies = [requests.post(f"{s.url}/invocations", json=body, timeout=60) for s in (strict, stock)]
+    assert [r.status_code for r in replies] == [200, 200]
+    assert replies[0].json() == replies[1].json()
+    assert len(replies[0].json()["predictions"]) == len(test_x)
+
+
+def test_invocations_name_a_missing_or_unknown_column(invocations_pair):
+    """Stock: a missing column is a 400 that prints the frame, an extra one is silently ignored."""
+    stock, strict, test_x = invocations_pair
+    last = test_x.columns[-1]
+    missing = invocations_payload(test_x.head(3).drop(columns=[last]))
+    extra = invocations_payload(test_x.head(3).assign(colour=1.0), fmt="dataframe_records")
+    stock_missing = requests.post(f"{stock.url}/invocations", json=missing, timeout=30)
+    stock_extra = requests.post(f"{stock.url}/invocations", json=extra, timeout=30)
+    assert stock_missing.status_code == 400 and "\n" in stock_missing.json()["error"]  # a frame dump
+    assert stock_extra.status_code == 200, stock_extra.text
+    for body, words in ((missing, f"missing {last}"), (extra, "unknown colour")):
+        reply = requests.post(f"{strict.url}/invocations", json=body, timeout=30)
+        assert reply.status_code == 400 and words in reply.json()["error"], reply.text
+        assert "\n" not in reply.json()["error"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,8 +11,8 @@ from mlserver.codecs import NumpyCodec, PandasCodec
 from mlserver.errors import InferenceError
 from mlserver.types import InferenceRequest, MetadataTensor
 
-from wine_serving.client import named_columns
-from wine_serving.strict_runtime import check_request
+from wine_serving.client import invocations_payload, named_columns
+from wine_serving.strict_runtime import check_invocations_body, check_request
 
 COLUMNS = [MetadataTensor(name=n, datatype="FP64", shape=[-1]) for n in ("alcohol", "pH")]
 TENSOR = [MetadataTensor(name="input-0", datatype="FP32", shape=[-1, 2])]
@@ -54,3 +56,26 @@ def test_the_row_limit_is_the_model_settings_choice():
     check_request(_request(named_columns(big)), COLUMNS, "pd", max_rows=12)
     with pytest.raises(InferenceError, match="send at most 10"):
         check_request(_request(named_columns(big)), COLUMNS, "pd", max_rows=10)
+
+
+@pytest.mark.parametrize("fmt", ["dataframe_split", "dataframe_records", "instances", "inputs"])
+def test_invocations_bodies_with_the_models_columns_pass(fmt):
+    check_invocations_body(json.dumps(invocations_payload(ROWS, fmt=fmt)), list(ROWS))
+    check_invocations_body(json.dumps(invocations_payload(ROWS, fmt=fmt)), None)  # a tensor model
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"records": ROWS.to_dict(orient="records")}, "exactly one of dataframe_split"),
+    ({**invocations_payload(ROWS), "instances": []}, "got keys: dataframe_split, instances"),
+    (invocations_payload(ROWS[["pH"]]), "missing alcohol"),
+    (invocations_payload(ROWS.assign(colour=1.0), fmt="instances"), "unknown colour"),
+])
+def test_invocations_bodies_that_cannot_fit_are_one_sentence(body, words):
+    with pytest.raises(InferenceError, match=words) as info:
+        check_invocations_body(json.dumps(body), list(ROWS))
+    assert "\n" not in str(info.value)
+
+
+def test_invocations_bodies_that_are_not_json_objects_are_left_to_mlflow():
+    for raw in ("alcohol,pH\n9.4,3.51", "[1, 2]", "{not json"):
+        check_invocations_body(raw, list(ROWS))

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wine_serving.settings import RECOMMENDED_MODEL, RECOMMENDED_SERVER
+from wine_serving.settings import RECOMMENDED_MODEL, RECOMMENDED_SERVER, STRICT_RUNTIME
 
 MODEL = "wine"
-STRICT_RUNTIME = "wine_serving.strict_runtime.StrictMLflowRuntime"
 RECOMMENDED = "batching"
 BIG_ROWS = 1000
 FIELDS = ("server", "endpoint", "config", "concurrency", "rows", "requests", "errors", "rps",
