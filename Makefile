@@ -16,7 +16,14 @@ MERMAID_JS := docs/assets/javascripts/mermaid.min.js
 .PHONY: setup tutorial lab test test-fast test-integration test-built test-notebooks docs serve-docs lint clean lock bench bench-quick \
 	precommit versions canary-newest canary-lowest
 
-setup: $(STAMP)
+# KServe's model server (notebook 14, the benchmark) lives in its own venv: see peers/.
+KSERVE_VENV := .venv-kserve
+KSERVE_LOCK := peers/requirements-kserve.lock
+KSERVE_STAMP := $(KSERVE_VENV)/.installed
+# The model stack both environments share, pinned from requirements.lock into the KServe lock.
+SHARED_PINS := mlflow|mlflow-skinny|scikit-learn|skops|pandas|numpy|scipy|cloudpickle
+
+setup: $(STAMP) $(KSERVE_STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +33,13 @@ $(STAMP): requirements.lock pyproject.toml
 	# (pyproject.toml [tool.uv], docs/security.md).
 	$(UV) pip install --quiet --python $(PY) --no-deps -r requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	$(PY) tools/known_warnings.py
 	touch $(STAMP)
+
+$(KSERVE_STAMP): $(KSERVE_LOCK) | $(STAMP)
+	test -x $(KSERVE_VENV)/bin/python || $(PYTHON) -m venv $(KSERVE_VENV)
+	$(UV) pip install --quiet --python $(KSERVE_VENV)/bin/python --no-deps -r $(KSERVE_LOCK)
+	touch $(KSERVE_STAMP)
 
 tutorial: setup
 	$(PY) tools/run_notebooks.py notebooks
@@ -124,3 +137,6 @@ clean:
 # Re-pin after changing ranges in pyproject.toml (needs the package registry).
 lock: setup
 	$(UV) pip compile pyproject.toml --all-extras --python-version 3.11 --universal -o requirements.lock
+	mkdir -p $(BUILD) && (cat peers/requirements-kserve.in; \
+	  grep -E '^($(SHARED_PINS))==' requirements.lock | sed 's/ ;.*//') > $(BUILD)/kserve.in
+	$(UV) pip compile $(BUILD)/kserve.in --python-version 3.11 --universal --no-config -o $(KSERVE_LOCK)

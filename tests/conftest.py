@@ -47,6 +47,18 @@ def served(trained) -> Iterator:
 
 
 @pytest.fixture(scope="session")
+def kserve_served(trained) -> Iterator:
+    """The same three models on KServe's V2 server (its own venv, peers/kserve_model.py)."""
+    from wine_serving.kserve_server import KServeServer
+
+    ws, models = trained
+    with KServeServer({"wine-classifier": models["dataframe"].registered_uri,
+                       "wine-tensor": models["tensor"].registered_uri,
+                       "wine-dict": models["dict"].registered_uri}, ws=ws) as server:
+        yield server, models
+
+
+@pytest.fixture(scope="session")
 def image_context(trained, tmp_path_factory):
     """The image build context for the trained column model, built once per worker."""
     from wine_serving import deploy

@@ -38,6 +38,7 @@ PAGES = {
     "11": "tutorial/11_deploy_kubernetes/",
     "12": "tutorial/12_reliability/",
     "13": "tutorial/13_strict_runtime/",
+    "14": "tutorial/14_second_v2_server/",
     "terminal": "terminal/",
     "reliability": "reliability/",
     "deploy": "deploy/",

@@ -14,9 +14,9 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _lock() -> dict[str, str]:
+def _lock(path: Path = ROOT / "requirements.lock") -> dict[str, str]:
     pins = {}
-    for line in (ROOT / "requirements.lock").read_text().splitlines():
+    for line in path.read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;]+)", line)
         if match:
             pins[re.sub(r"\[.*\]", "", match.group(1)).lower().replace("_", "-")] = match.group(2)
@@ -144,3 +144,25 @@ def test_the_web_stack_overrides_are_the_same_everywhere():
     assert all(f'"{pin}"' in page for pin in overrides)
     starlette = next(row for row in _audit_rows() if row["套件"] == "starlette")
     assert starlette["鎖定版本"] == pins["starlette"]
+
+
+def test_the_kserve_lock_shares_the_model_stack():
+    """KServe's venv (14) must load the same logged model: the Makefile's SHARED_PINS agree."""
+    shared = re.search(r"^SHARED_PINS := (.+)$", (ROOT / "Makefile").read_text(), re.M).group(1).split("|")
+    main, kserve = _lock(), _lock(ROOT / "peers" / "requirements-kserve.lock")
+    assert {"mlflow", "scikit-learn", "skops", "numpy", "pandas"} <= set(shared)
+    assert {name: kserve[name] for name in shared} == {name: main[name] for name in shared}
+    assert kserve["kserve"] == "0.21.0" and "mlserver" not in kserve
+
+
+def test_only_the_known_web_stack_warning_is_silenced():
+    """tools/known_warnings.py (run by `make setup`): `import mlserver` is quiet, other warnings are not."""
+    import subprocess
+    import sys
+
+    quiet = subprocess.run([sys.executable, "-c", "import mlserver"], capture_output=True, text=True,
+                           timeout=120)
+    assert quiet.returncode == 0 and "Warning" not in quiet.stderr, quiet.stderr
+    loud = subprocess.run([sys.executable, "-c", "import warnings; warnings.warn('another deprecation')"],
+                          capture_output=True, text=True, timeout=60)
+    assert "another deprecation" in loud.stderr

@@ -12,23 +12,32 @@ pytestmark = pytest.mark.integration
 
 TINY = bench.Plan(rounds=2, latency_requests=20, throughput_requests=60, throughput_seconds=2.0,
                   concurrencies=(1, 4), big_requests=3, endpoints=("v2-rest", "v2-grpc"),
-                  big_endpoints=("v2-rest",))
+                  big_endpoints=("v2-rest",), batch_rows=(bench.BIG_ROWS, 2 * bench.BIG_ROWS))
+CONFIGS = ["mlflow", "batching", "kserve", "floor"]
 
 
 @pytest.fixture(scope="module")
 def tiny_table(trained):
     ws, _ = trained
-    return ws, bench.run(ws=ws, progress=False, plan=TINY, configs=["mlflow", "batching"])
+    return ws, bench.run(ws=ws, progress=False, plan=TINY, configs=CONFIGS)
 
 
 def test_every_load_is_measured_without_errors(tiny_table):
     _, table = tiny_table
     assert list(table.columns) == list(bench.FIELDS)
     assert (table.errors == 0).all() and (table.rps > 0).all()
-    assert set(table.config) == {"in-process", "mlflow", "batching"}
-    batching = table[table.config == "batching"]
-    assert set(zip(batching.endpoint, batching.concurrency, batching.rows)) == {
-        ("v2-rest", 1, 1), ("v2-rest", 4, 1), ("v2-grpc", 1, 1), ("v2-grpc", 4, 1), ("v2-rest", 1, 1000)}
+    assert set(table.config) == {"in-process", *CONFIGS}
+
+    def loads(config):
+        part = table[table.config == config]
+        return set(zip(part.endpoint, part.concurrency, part.rows))
+
+    singles = {("v2-rest", 1, 1), ("v2-rest", 4, 1), ("v2-grpc", 1, 1), ("v2-grpc", 4, 1)}
+    big = {("v2-rest", 1, 1000), ("v2-rest", 1, 2000)}
+    assert loads("batching") == loads("kserve") == singles | big
+    assert loads("mlflow") == {("invocations", 1, 1), ("invocations", 4, 1), ("invocations", 1, 1000),
+                               ("invocations", 1, 2000)}
+    assert loads("floor") == {("v2-rest", 1, 1), ("v2-rest", 4, 1)}
     # two rounds, alternating order: every load ran twice
     single = bench.pick(table, "batching", "v2-rest", 4)
     assert single.requests == 2 * TINY.throughput_requests
@@ -53,6 +62,17 @@ def test_reports_are_written_and_readable(tiny_table, tmp_path):
     assert document["mode"] == "quick" and len(document["rows"]) == len(table)
     assert set(document["rows"][0]) == set(bench.FIELDS)
     assert document["ratios"]["throughput_c32_vs_mlflow"] > 0
+    versus = ("best_mlserver_vs_mlflow_c32", "best_mlserver_vs_kserve_c32", "best_kserve_vs_mlflow_c32")
+    fractions = tuple(f"{kind}_fraction_of_floor_c32" for kind in ("mlserver", "kserve", "mlflow"))
+    for key in versus + fractions:
+        assert document["ratios"][key] > 0, key
+    peers = {row["server"]: row for row in document["best_against_best_c32"]}
+    assert set(peers) == set(bench.FAMILIES.values())
+    assert peers[bench.FAMILIES["floor"]]["fraction_of_floor"] == 1.0
+    assert all(row["p99_ms"] > 0 and row["server_cpu_ms_per_request"] > 0 for row in peers.values())
+    scoring = {row["server"]: row for row in document["batch_scoring"]}
+    assert all(row["rows/s, 2,000-row requests"] > 0 for row in scoring.values())
+    assert paths["best"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert paths["markdown"].read_text().startswith("| server | endpoint |")
     assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -1,4 +1,5 @@
-"""A real MLServer answers the request families and /invocations like in-process pyfunc."""
+"""A real MLServer answers the request families and /invocations like in-process pyfunc; KServe's V2
+server answers the same client code the same way."""
 
 from __future__ import annotations
 
@@ -35,39 +36,50 @@ def reference(served, test_rows):
     return np.asarray(column).ravel(), np.asarray(tensor).ravel()
 
 
-def test_server_is_ready_and_listens_on_loopback_only(served):
-    server, _ = served
+# The same client code against two V2 servers: MLServer, and KServe's ModelServer (14).
+V2_SERVERS = ["served", "kserve_served"]
+
+
+@pytest.fixture(params=V2_SERVERS)
+def v2_server(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_server_is_ready_and_listens_on_loopback_only(v2_server):
+    server, _ = v2_server
     client = V2Client(server.url, "wine-classifier")
     assert client.live() and client.ready() and client.model_ready()
     assert server.url.startswith(f"http://{LOOPBACK}:")
     addresses = listening_addresses(server.pid)
-    assert {server.http_port, server.grpc_port, server.metrics_port} <= {port for _, port in addresses}
+    ports = {server.port, server.grpc_port, getattr(server, "metrics_port", server.port)}
+    assert ports <= {port for _, port in addresses}
     # gRPC listens on an IPv6 socket bound to ::ffff:127.0.0.1, the IPv4-mapped form of loopback.
     assert all(is_loopback(ip) for ip, _ in addresses), addresses
 
 
 @pytest.mark.parametrize("family", ["predict_named_columns", "predict_dataframe"])
-def test_column_families(served, test_rows, reference, family):
-    server, _ = served
+def test_column_families(v2_server, test_rows, reference, family):
+    server, _ = v2_server
     got = getattr(V2Client(server.url, "wine-classifier"), family)(test_rows)
     np.testing.assert_allclose(got, reference[0], rtol=1e-6)
 
 
-def test_tensor(served, test_rows, reference):
-    server, _ = served
+def test_tensor(v2_server, test_rows, reference):
+    server, _ = v2_server
     got = V2Client(server.url, "wine-tensor").predict_tensor(to_tensor(test_rows))
     np.testing.assert_allclose(got, reference[1], rtol=1e-6)
 
 
-def test_named_tensor_dict(served, test_rows):
-    """The runtime's own ``dict`` content type, decoded by TensorDictCodec."""
-    server, models = served
+def test_named_tensor_dict(v2_server, test_rows):
+    """The runtime's own ``dict`` content type, decoded by TensorDictCodec (KServe: by signature)."""
+    server, models = v2_server
     init_tracking(server.ws)  # in-process MLflow reads this worker's trained store
     tensors = to_named_tensors(test_rows)
     with without_type_hint_warning():
         expected = mlflow.pyfunc.load_model(models["dict"].registered_uri).predict(tensors)
     client = V2Client(server.url, "wine-dict")
-    assert client.metadata()["parameters"]["content_type"] == "dict"
+    if server.kind == "mlserver":  # KServe's metadata has no content type: it decodes by signature
+        assert client.metadata()["parameters"]["content_type"] == "dict"
     np.testing.assert_allclose(client.predict_tensor_dict(tensors), np.asarray(expected).ravel(), rtol=1e-6)
 
 

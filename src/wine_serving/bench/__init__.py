@@ -6,8 +6,30 @@ notebook 10 and the tests run). Nothing in the core path imports it.
 """
 
 from wine_serving.bench.measure import run
-from wine_serving.bench.plan import BIG_ROWS, FIELDS, FULL, QUICK, RECOMMENDED, SERVERS, Plan, ServerSpec
-from wine_serving.bench.report import bench_dir, markdown_table, pick, plot, ratios, write_reports
+from wine_serving.bench.plan import (
+    BATCH_ROWS,
+    BIG_ROWS,
+    FIELDS,
+    FULL,
+    QUICK,
+    RECOMMENDED,
+    SERVERS,
+    Plan,
+    ServerSpec,
+)
+from wine_serving.bench.report import (
+    FAMILIES,
+    batch_scoring,
+    bench_dir,
+    best_against_best,
+    markdown_table,
+    pick,
+    plot,
+    plot_best,
+    ratios,
+    write_reports,
+)
 
-__all__ = ["BIG_ROWS", "FIELDS", "FULL", "QUICK", "RECOMMENDED", "SERVERS", "Plan", "ServerSpec", "bench_dir",
-           "markdown_table", "pick", "plot", "ratios", "run", "write_reports"]
+__all__ = ["BATCH_ROWS", "BIG_ROWS", "FAMILIES", "FIELDS", "FULL", "QUICK", "RECOMMENDED", "SERVERS", "Plan",
+           "ServerSpec", "batch_scoring", "bench_dir", "best_against_best", "markdown_table", "pick", "plot",
+           "plot_best", "ratios", "run", "write_reports"]

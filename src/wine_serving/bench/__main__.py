@@ -15,7 +15,8 @@ from wine_serving.bench.report import bench_dir, markdown_table, ratios, write_r
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m wine_serving.bench",
-        description="MLServer configurations against mlflow models serve and in-process pyfunc.")
+        description="MLServer configurations against mlflow models serve, KServe, a uvicorn floor and "
+                    "in-process pyfunc.")
     parser.add_argument("--quick", action="store_true", help="the short version (under 60 s)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: <workspace>/bench)")
     args = parser.parse_args(argv)

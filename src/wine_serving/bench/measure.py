@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from wine_serving.bench.plan import BIG_ROWS, FIELDS, FULL, MODEL, QUICK, SERVERS, Plan, ServerSpec
+from wine_serving.bench.plan import FIELDS, FULL, MODEL, QUICK, SERVERS, Plan, ServerSpec, endpoints_for
 from wine_serving.client import invocations_payload, named_columns
 from wine_serving.process.inspection import cpu_seconds
 from wine_serving.process.ports import free_port
@@ -49,10 +49,10 @@ def _merge(results: list[LoadResult]) -> LoadResult:
 
 @dataclass
 class Payloads:
-    """Pre-encoded requests: single rows cycling through the test set, and one big request."""
+    """Pre-encoded requests: single rows cycling through the test set, and big requests by size."""
 
     frame: pd.DataFrame
-    big: pd.DataFrame
+    big: dict[int, pd.DataFrame]
 
     def http(self, url: str, endpoint: str, frame: pd.DataFrame | None = None) -> list[bytes]:
         frames = [frame] if frame is not None else [self.frame.iloc[[i]] for i in range(len(self.frame))]
@@ -77,6 +77,8 @@ class Payloads:
 @contextmanager
 def running_servers(specs: list[ServerSpec], model_uri: str, ws: Workspace) -> Iterator[dict[str, Any]]:
     """Start every server at once (start-up is mostly waiting) and stop them all at the end."""
+    from wine_serving.bench.floor import FloorServer
+    from wine_serving.kserve_server import KServeServer
     from wine_serving.mlflow_servers import MlflowModelServer
     from wine_serving.server import serve
     from wine_serving.settings import model_settings
@@ -86,11 +88,18 @@ def running_servers(specs: list[ServerSpec], model_uri: str, ws: Workspace) -> I
 
     def start(spec: ServerSpec) -> None:
         try:
+            workers = int(spec.settings.get("workers", 1))
             if spec.kind == "mlflow":
-                servers[spec.config] = MlflowModelServer(model_uri, free_port(), ws=ws).start()
+                servers[spec.config] = MlflowModelServer(model_uri, free_port(), ws=ws, workers=workers)
+            elif spec.kind == "kserve":
+                servers[spec.config] = KServeServer({MODEL: model_uri}, workers=workers,
+                                                    latency_logging=False, ws=ws)
+            elif spec.kind == "floor":
+                servers[spec.config] = FloorServer(ws=ws)
             else:
                 servers[spec.config] = serve([model_settings(MODEL, model_uri, **spec.model)],
                                              name=f"bench-{spec.config}", ws=ws, **spec.settings)
+            servers[spec.config].start()  # a no-op for serve(), which returns a started server
         except BaseException as exc:  # re-raised below, after every thread ended
             errors.append(exc)
 
@@ -114,8 +123,9 @@ def _pyfunc_rows(model_uri: str, payloads: Payloads, plan: Plan) -> list[dict[st
 
     model = mlflow.pyfunc.load_model(model_uri)
     rows = []
-    for n_rows, frame, count in ((1, payloads.frame.head(1), plan.latency_requests),
-                                 (BIG_ROWS, payloads.big, plan.big_requests)):
+    sizes = [(1, payloads.frame.head(1), plan.latency_requests)]
+    sizes += [(n, frame, plan.big_requests) for n, frame in payloads.big.items()]
+    for n_rows, frame, count in sizes:
         model.predict(frame)  # warm-up
         result = LoadResult()
         cpu, begin = time.process_time(), time.perf_counter()
@@ -147,18 +157,18 @@ def run(quick: bool = True, ws: Workspace | None = None, progress: bool = True, 
     result = ensure_model(ws=ws)
     model_uri = result.registered_uri
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
-    big = pd.concat([test_x] * (BIG_ROWS // len(test_x) + 1)).head(BIG_ROWS).reset_index(drop=True)
+    big = {n: pd.concat([test_x] * (n // len(test_x) + 1)).head(n).reset_index(drop=True)
+           for n in plan.batch_rows}
     payloads = Payloads(test_x, big)
 
     rows = _pyfunc_rows(model_uri, payloads, plan)
     with running_servers(specs, model_uri, ws) as servers:
         jobs: list[tuple[ServerSpec, str, int, int]] = []
         for spec in specs:
-            mlflow = spec.kind == "mlflow"
-            for endpoint in ("invocations",) if mlflow else plan.endpoints:
+            for endpoint in endpoints_for(spec, plan):
                 jobs += [(spec, endpoint, c, 1) for c in plan.concurrencies]
-            for endpoint in ("invocations",) if mlflow else plan.big_endpoints:
-                jobs.append((spec, endpoint, 1, BIG_ROWS))
+            for n_rows in plan.batch_rows:
+                jobs += [(spec, endpoint, 1, n_rows) for endpoint in endpoints_for(spec, plan, n_rows)]
         collected: dict[tuple[str, str, int, int], list[tuple[LoadResult, float]]] = {}
         bar = tqdm(total=len(jobs) * plan.rounds, desc="bench", disable=not progress, file=sys.stderr)
         for round_index in range(plan.rounds):
@@ -185,13 +195,14 @@ def _one_load(server: Any, endpoint: str, concurrency: int, n_rows: int, payload
     total = plan.big_requests if big else (plan.latency_requests if concurrency == 1
                                            else plan.throughput_requests)
     seconds = plan.throughput_seconds * (3 if big else 1)
+    frame = payloads.big[n_rows] if big else None
     if endpoint == "v2-grpc":
-        messages = payloads.grpc(payloads.big if big else None)
+        messages = payloads.grpc(frame)
         grpc_load(server.grpc_target, messages, total=min(20, total), concurrency=concurrency)  # warm-up
         return grpc_load(server.grpc_target, messages, total=total, concurrency=concurrency,
                          max_seconds=seconds)
     url = server.url
-    requests_ = payloads.http(url, endpoint, payloads.big if big else None)
+    requests_ = payloads.http(url, endpoint, frame)
     target = f"{url}/invocations" if endpoint == "invocations" else f"{url}/v2/models/{MODEL}/infer"
     http_load(target, requests_, total=min(20, total), concurrency=concurrency)  # warm-up
     return http_load(target, requests_, total=total, concurrency=concurrency, max_seconds=seconds)

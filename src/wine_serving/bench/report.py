@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 
-from wine_serving.bench.plan import BIG_ROWS, FIELDS, FULL, QUICK, RECOMMENDED
+from wine_serving.bench.plan import BIG_ROWS, FIELDS, FULL, PRIMARY_ENDPOINT, QUICK, RECOMMENDED, SERVERS
 from wine_serving.errors import need
 from wine_serving.workspace import Workspace, get_workspace
 
@@ -28,10 +28,18 @@ def ratios(table: pd.DataFrame) -> dict[str, float]:
     """The two targets, as ratios measured in the same run."""
     best = pick(table, RECOMMENDED, "v2-rest", 32)
     baseline = pick(table, "mlflow", "invocations", 32)
-    big_rest = min(pick(table, config, "v2-rest", 1, BIG_ROWS)["p50_ms"]
-                   for config in table[table.endpoint == "v2-rest"].config.unique())
+    mlserver = [c for c in table[table.endpoint == "v2-rest"].config.unique() if kind_of(c) == "mlserver"]
+    big_rest = min(pick(table, config, "v2-rest", 1, BIG_ROWS)["p50_ms"] for config in mlserver)
     floor = pick(table, "in-process", "pyfunc.predict", 1, BIG_ROWS)["p50_ms"]
+    peers = best_against_best(table)
+    by_kind = {kind: peers.loc[name] for kind, name in FAMILIES.items() if name in peers.index}
+    versus = {f"best_{a}_vs_{b}_c32": round(float(by_kind[a].rps / by_kind[b].rps), 2)
+              for a, b in (("mlserver", "mlflow"), ("mlserver", "kserve"), ("kserve", "mlflow"))
+              if a in by_kind and b in by_kind}
+    fractions = {f"{kind}_fraction_of_floor_c32": float(row.fraction_of_floor)
+                 for kind, row in by_kind.items() if kind != "floor" and "fraction_of_floor" in row}
     return {
+        **versus, **fractions,
         "throughput_c32_vs_mlflow": round(float(best.rps / baseline.rps), 2),
         "p99_c32_ms_recommended": float(best.p99_ms),
         "p99_c32_ms_mlflow": float(baseline.p99_ms),
@@ -39,6 +47,59 @@ def ratios(table: pd.DataFrame) -> dict[str, float]:
         "big_request_rest_p50_ms": float(big_rest),
         "big_request_pyfunc_p50_ms": float(floor),
     }
+
+
+FAMILIES = {"mlserver": "MLServer", "mlflow": "mlflow models serve", "kserve": "KServe",
+            "floor": "floor (uvicorn + trivial ASGI)"}
+
+
+def kind_of(config: str) -> str:
+    """``mlserver``, ``mlflow``, ``kserve``, ``floor`` or ``in-process`` for a table's config."""
+    return next((spec.kind for spec in SERVERS if spec.config == config), "in-process")
+
+
+def best_against_best(table: pd.DataFrame, concurrency: int = 32) -> pd.DataFrame:
+    """Each kind of server at its fastest configuration in this run, single rows at ``concurrency``,
+    on its own protocol; throughput beside p99, server CPU per request, and the fraction of the floor."""
+    rows = []
+    for kind, endpoint in PRIMARY_ENDPOINT.items():
+        part = table[(table.concurrency == concurrency) & (table.rows == 1) & (table.endpoint == endpoint)]
+        part = part[part.config.map(kind_of) == kind]
+        if part.empty:
+            continue
+        best = part.loc[part.rps.idxmax()]
+        rows.append({"server": FAMILIES[kind], "config": best.config, "endpoint": endpoint,
+                     "rps": float(best.rps), "p99_ms": float(best.p99_ms),
+                     "server_cpu_ms_per_request":
+                         round(1000 * float(best.server_cpu_s) / int(best.requests), 3)})
+    out = pd.DataFrame(rows).set_index("server")
+    floor = FAMILIES["floor"]
+    if floor in out.index:
+        out["fraction_of_floor"] = (out.rps / out.loc[floor, "rps"]).round(3)
+    return out
+
+
+def batch_scoring(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows per second: one request of 1,000 or 10,000 rows at a time, beside single-row requests
+    per second at concurrency 32, for each kind of server's fastest configuration."""
+    rows = []
+    for kind, endpoint in PRIMARY_ENDPOINT.items():
+        if kind == "floor":
+            continue
+        mine = table[(table.config.map(kind_of) == kind) & (table.endpoint == endpoint)]
+        single = mine[(mine.rows == 1) & (mine.concurrency == 32)]
+        row: dict[str, object] = {"server": FAMILIES[kind], "single-row requests/s (c=32)":
+                                  float(single.rps.max()) if len(single) else None}
+        for size in sorted(int(n) for n in mine[mine.rows > 1].rows.unique()):
+            big = mine[mine.rows == size]
+            row[f"rows/s, {size:,}-row requests"] = round(float((big.rps * size).max()))
+        rows.append(row)
+    pyfunc = table[table.config == "in-process"]
+    row = {"server": "in-process pyfunc", "single-row requests/s (c=32)": None}
+    for size in sorted(int(n) for n in pyfunc[pyfunc.rows > 1].rows.unique()):
+        row[f"rows/s, {size:,}-row requests"] = round(float(pyfunc[pyfunc.rows == size].rps.iloc[0] * size))
+    rows.append(row)
+    return pd.DataFrame(rows).set_index("server")
 
 
 def markdown_table(table: pd.DataFrame) -> str:
@@ -84,12 +145,39 @@ def plot(table: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def plot_best(table: pd.DataFrame, path: Path) -> Path:
+    """Each kind of server's best single-row throughput at concurrency 32, as a share of the floor."""
+    from wine_serving.plotting import use_cjk_font
+
+    need("matplotlib").use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    chinese = use_cjk_font() is not None
+    best = best_against_best(table).sort_values("rps")
+    fig, axis = plt.subplots(figsize=(9, 0.8 + 0.7 * len(best)))
+    colours = ["#9e9e9e" if "floor" in name else "#3f6fb5" for name in best.index]
+    bars = axis.barh(best.index, best.rps, color=colours)
+    for bar, (_, row) in zip(bars, best.iterrows()):
+        share = f"{row.fraction_of_floor:.0%}, " if "fraction_of_floor" in row else ""
+        axis.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
+                  f" {row.rps:,.0f}/s ({share}p99 {row.p99_ms:.0f} ms)", va="center", fontsize=11)
+    axis.set_xlim(0, float(best.rps.max()) * 1.6)
+    label = "每秒請求數，單列請求，並行度 32" if chinese else "requests/s, single rows, concurrency 32"
+    axis.set_xlabel(label, fontsize=12)
+    axis.tick_params(labelsize=11)
+    axis.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def write_reports(table: pd.DataFrame, out_dir: Path, *, quick: bool) -> dict[str, Path]:
     """JSON (rows + ratios + machine), Markdown table and PNG plot under ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = "bench-quick" if quick else "bench"
     paths = {"json": out_dir / f"{stem}.json", "markdown": out_dir / f"{stem}.md",
-             "plot": out_dir / f"{stem}.png"}
+             "plot": out_dir / f"{stem}.png", "best": out_dir / f"{stem}-best.png"}
     document = {
         "mode": "quick" if quick else "full",
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -97,11 +185,14 @@ def write_reports(table: pd.DataFrame, out_dir: Path, *, quick: bool) -> dict[st
                     "platform": platform.platform()},
         "plans": {"quick": asdict(QUICK), "full": asdict(FULL)},
         "ratios": ratios(table),
+        "best_against_best_c32": json.loads(best_against_best(table).reset_index().to_json(orient="records")),
+        "batch_scoring": json.loads(batch_scoring(table).reset_index().to_json(orient="records")),
         "rows": json.loads(table.to_json(orient="records")),
     }
     paths["json"].write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     paths["markdown"].write_text(markdown_table(table), encoding="utf-8")
     plot(table, paths["plot"])
+    plot_best(table, paths["best"])
     return paths
 
 

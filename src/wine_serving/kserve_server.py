@@ -1,0 +1,80 @@
+"""KServe's V2 model server with the tutorial's MLflow models (14, and the benchmark in 10).
+
+The V2 protocol is the asset, not MLServer: KServe's ``ModelServer`` (the ``kserve``
+Python SDK, 0.21.0) speaks it too and runs on a laptop without Kubernetes. It cannot
+share this environment (kserve pins ``psutil==5.9.8``), so ``make setup`` builds
+``.venv-kserve`` from ``peers/requirements-kserve.lock`` with the same model stack, and
+the model code is ``peers/kserve_model.py``, run by that venv's Python. This module only
+owns the process, exactly like MLServer's: loopback ports, readiness, process group,
+watchdog, a workspace log.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from wine_serving.errors import ServerStartError
+from wine_serving.process.managed import DEFAULT_START_TIMEOUT, ManagedProcess, http_ok
+from wine_serving.process.ports import free_port
+from wine_serving.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+KSERVE_VENV = ROOT / ".venv-kserve"
+KSERVE_MODEL = ROOT / "peers" / "kserve_model.py"
+
+
+def kserve_python() -> Path:
+    """The KServe venv's interpreter, or a message that says how to build it."""
+    python = KSERVE_VENV / "bin" / "python"
+    if not python.exists() or not KSERVE_MODEL.exists():
+        raise ServerStartError(
+            f"KServe's environment is missing ({python}): run `make setup`, which builds it from "
+            "peers/requirements-kserve.lock in a checkout of this repository.")
+    return python
+
+
+class KServeServer(ManagedProcess):
+    """``peers/kserve_model.py`` on 127.0.0.1: one KServe ``ModelServer`` for ``models`` (name -> URI)."""
+
+    kind = "kserve"
+
+    def __init__(self, models: dict[str, str], *, http_port: int | None = None,
+                 grpc_port: int | None = None, workers: int = 1, latency_logging: bool = True,
+                 ws: Workspace | None = None, start_timeout: float = DEFAULT_START_TIMEOUT) -> None:
+        if not models:
+            raise ValueError("KServeServer needs at least one model (name -> MLflow URI).")
+        self.port = http_port or free_port()
+        self.grpc_port = grpc_port or free_port()
+        super().__init__(ws=ws, start_timeout=start_timeout, log_name=f"kserve-{self.port}")
+        self.models = dict(models)
+        self.workers = workers
+        self.latency_logging = latency_logging
+
+    @property
+    def grpc_target(self) -> str:
+        return f"{self.client_host}:{self.grpc_port}"
+
+    @property
+    def command(self) -> list[str]:
+        """What is run: the KServe venv's Python with the model module and KServe's own flags."""
+        command = [str(kserve_python()), str(KSERVE_MODEL),
+                   "--http_port", str(self.port), "--grpc_port", str(self.grpc_port),
+                   "--workers", str(self.workers),
+                   "--enable_latency_logging", str(self.latency_logging).lower()]
+        for name, uri in self.models.items():
+            command += ["--model", f"{name}={uri}"]
+        return command
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
+        env["PATH"] = f"{KSERVE_VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+        return env
+
+    def is_ready(self, log: str) -> bool:
+        paths = ["/v2/health/ready", *(f"/v2/models/{name}/ready" for name in self.models)]
+        return all(http_ok(f"{self.url}{path}") for path in paths)
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"KServeServer({self.url}, grpc {self.grpc_target}, pid={self.pid}, {state})"
