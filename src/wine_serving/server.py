@@ -146,7 +146,7 @@ def repository_for(name: str = "wine", ws: Workspace | None = None) -> Path:
 
 def serve(models: list[dict[str, Any]], *, name: str = "wine", repository: Path | None = None,
           ws: Workspace | None = None, attempts: int = 3, env: dict[str, str] | None = None,
-          **settings: Any) -> MLServer:
+          start_timeout: float = DEFAULT_START_TIMEOUT, **settings: Any) -> MLServer:
     """Write a repository with free loopback ports for ``models`` and start a server on it.
 
     Free ports are chosen just before launch, and another process can still take
@@ -161,7 +161,7 @@ def serve(models: list[dict[str, Any]], *, name: str = "wine", repository: Path 
         prepare_repository(repository, server_settings(http_port, grpc_port, metrics_port,
                                                        **settings), models)
         try:
-            return MLServer(repository, ws=ws, log_name=name, env=env).start()
+            return MLServer(repository, ws=ws, log_name=name, env=env, start_timeout=start_timeout).start()
         except PortInUseError:
             if attempt == attempts:
                 raise

@@ -22,7 +22,10 @@ from wine_serving.client import invocations_payload, named_columns
 from wine_serving.process.inspection import cpu_seconds
 from wine_serving.process.ports import free_port
 from wine_serving.traffic.throughput import LoadResult, encode_post, grpc_load, http_load
-from wine_serving.workspace import Workspace, get_workspace
+from wine_serving.workspace import Workspace, get_workspace, init_tracking
+
+START_AT_ONCE = 6  # the quick plan starts all of its six at once
+START_TIMEOUT = 180.0
 
 
 def _row(spec_label: str, endpoint: str, config: str, concurrency: int, rows: int, result: LoadResult,
@@ -85,21 +88,28 @@ def running_servers(specs: list[ServerSpec], model_uri: str, ws: Workspace) -> I
 
     servers: dict[str, Any] = {}
     errors: list[BaseException] = []
+    # Eleven servers loading models at once on a small machine take minutes: six at a time,
+    # each with a generous start-up limit.
+    starting = threading.Semaphore(START_AT_ONCE)
 
     def start(spec: ServerSpec) -> None:
         try:
-            workers = int(spec.settings.get("workers", 1))
-            if spec.kind == "mlflow":
-                servers[spec.config] = MlflowModelServer(model_uri, free_port(), ws=ws, workers=workers)
-            elif spec.kind == "kserve":
-                servers[spec.config] = KServeServer({MODEL: model_uri}, workers=workers,
-                                                    latency_logging=False, ws=ws)
-            elif spec.kind == "floor":
-                servers[spec.config] = FloorServer(ws=ws)
-            else:
-                servers[spec.config] = serve([model_settings(MODEL, model_uri, **spec.model)],
-                                             name=f"bench-{spec.config}", ws=ws, **spec.settings)
-            servers[spec.config].start()  # a no-op for serve(), which returns a started server
+            with starting:
+                workers = int(spec.settings.get("workers", 1))
+                timeout = START_TIMEOUT
+                if spec.kind == "mlflow":
+                    servers[spec.config] = MlflowModelServer(model_uri, free_port(), ws=ws, workers=workers,
+                                                             start_timeout=timeout)
+                elif spec.kind == "kserve":
+                    servers[spec.config] = KServeServer({MODEL: model_uri}, workers=workers,
+                                                        latency_logging=False, ws=ws, start_timeout=timeout)
+                elif spec.kind == "floor":
+                    servers[spec.config] = FloorServer(ws=ws)
+                else:
+                    servers[spec.config] = serve([model_settings(MODEL, model_uri, **spec.model)],
+                                                 name=f"bench-{spec.config}", ws=ws, start_timeout=timeout,
+                                                 **spec.settings)
+                servers[spec.config].start()  # a no-op for serve(), which returns a started server
         except BaseException as exc:  # re-raised below, after every thread ended
             errors.append(exc)
 
@@ -152,6 +162,7 @@ def run(quick: bool = True, ws: Workspace | None = None, progress: bool = True, 
     from wine_serving.registry import ensure_model
 
     ws = ws or get_workspace()
+    init_tracking(ws)  # the in-process pyfunc row loads models:/ URIs from this workspace's store
     plan = plan or (QUICK if quick else FULL)
     specs = [s for s in SERVERS if (s.config in configs if configs else (s.quick or not quick))]
     result = ensure_model(ws=ws)

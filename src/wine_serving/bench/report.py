@@ -116,14 +116,14 @@ def plot(table: pd.DataFrame, path: Path) -> Path:
     Labels are in Chinese (with a CJK font) and sized to stay readable when the page
     scales the figure down to a phone's width.
     """
-    from wine_serving.plotting import use_cjk_font
+    from wine_serving.plotting import save_small_png, use_cjk_font
 
     need("matplotlib").use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     chinese = use_cjk_font() is not None
     single = table[(table.rows == 1) & (table.endpoint.isin(["v2-rest", "invocations"]))
-                   & (table.config != "in-process")]
+                   & (~table.config.isin(["in-process", "floor"]))]  # the floor has its own figure
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4.2))
     for (config, endpoint), part in single.groupby(["config", "endpoint"]):
         part = part.sort_values("concurrency")
@@ -140,22 +140,24 @@ def plot(table: pd.DataFrame, path: Path) -> Path:
         axis.grid(alpha=0.3)
     left.legend(fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_small_png(fig, path, dpi=110)
     plt.close(fig)
     return path
 
 
 def plot_best(table: pd.DataFrame, path: Path) -> Path:
     """Each kind of server's best single-row throughput at concurrency 32, as a share of the floor."""
-    from wine_serving.plotting import use_cjk_font
+    from wine_serving.plotting import save_small_png, use_cjk_font
 
     need("matplotlib").use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     chinese = use_cjk_font() is not None
     best = best_against_best(table).sort_values("rps")
+    if chinese:
+        best = best.rename(index={FAMILIES["floor"]: "地板（uvicorn＋空的 ASGI 程式）"})
     fig, axis = plt.subplots(figsize=(9, 0.8 + 0.7 * len(best)))
-    colours = ["#9e9e9e" if "floor" in name else "#3f6fb5" for name in best.index]
+    colours = ["#9e9e9e" if "floor" in name or "地板" in name else "#3f6fb5" for name in best.index]
     bars = axis.barh(best.index, best.rps, color=colours)
     for bar, (_, row) in zip(bars, best.iterrows()):
         share = f"{row.fraction_of_floor:.0%}, " if "fraction_of_floor" in row else ""
@@ -167,7 +169,7 @@ def plot_best(table: pd.DataFrame, path: Path) -> Path:
     axis.tick_params(labelsize=11)
     axis.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_small_png(fig, path, dpi=110)
     plt.close(fig)
     return path
 
