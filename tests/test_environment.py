@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from importlib.metadata import version
 from pathlib import Path
 
@@ -11,16 +10,9 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
 
+from wine_serving.locks import KSERVE_LOCK, lock_pins, shared_model_stack
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _lock(path: Path = ROOT / "requirements.lock") -> dict[str, str]:
-    pins = {}
-    for line in path.read_text().splitlines():
-        match = re.match(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;]+)", line)
-        if match:
-            pins[re.sub(r"\[.*\]", "", match.group(1)).lower().replace("_", "-")] = match.group(2)
-    return pins
 
 
 def _requirements() -> list[Requirement]:
@@ -32,7 +24,7 @@ def _requirements() -> list[Requirement]:
 
 
 def test_every_declared_dependency_is_locked_within_its_range():
-    pins = _lock()
+    pins = lock_pins()
     for req in _requirements():
         name = req.name.lower().replace("_", "-")
         assert name in pins, f"{name} missing from requirements.lock"
@@ -40,7 +32,7 @@ def test_every_declared_dependency_is_locked_within_its_range():
 
 
 def test_known_pins():
-    pins = _lock()
+    pins = lock_pins()
     assert pins["mlserver"] == pins["mlserver-mlflow"] == "1.7.1"
     assert int(pins["uvloop"].split(".")[1]) < 22  # MLServer 1.7.1 workers crash on 0.22
     assert pins["pandas"].startswith("2.2.")
@@ -62,7 +54,7 @@ def test_environment_yml_installs_the_lock_and_the_package():
 
 
 def test_installed_environment_is_the_locked_one():
-    pins = _lock()
+    pins = lock_pins()
     for name in ("mlserver", "mlflow", "uvloop", "pandas", "scikit-learn", "numpy"):
         assert version(name) == pins[name], name
 
@@ -84,7 +76,7 @@ def _lower_bound(name: str) -> str:
 
 def test_readme_tested_with_table_matches_the_lock_and_the_lower_bounds():
     table = _readme_versions()
-    pins = _lock()
+    pins = lock_pins()
     packages = {"mlflow", "mlserver", "mlserver-mlflow", "pandas", "numpy", "scikit-learn"}
     assert packages | {"python"} == set(table)
     for name in packages:
@@ -110,7 +102,7 @@ def _audit_rows() -> list[dict[str, str]]:
 
 
 def test_every_audited_package_is_listed_at_its_locked_version():
-    pins = _lock()
+    pins = lock_pins()
     rows = _audit_rows()
     assert len(rows) >= 20
     for row in rows:
@@ -120,7 +112,7 @@ def test_every_audited_package_is_listed_at_its_locked_version():
 def test_the_lock_is_at_or_above_every_fixed_version_the_page_claims():
     """A lock that regresses below a fixed version fails here; so does an upgrade the page does not
     record yet (a "still carried" advisory whose fix is now locked)."""
-    pins = _lock()
+    pins = lock_pins()
     for row in _audit_rows():
         assert row["狀態"] in STATUSES, row
         if row["狀態"] == "無已知公告":
@@ -137,7 +129,7 @@ def test_the_web_stack_overrides_are_the_same_everywhere():
     from wine_serving import deploy
 
     overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["override-dependencies"]
-    pins = _lock()
+    pins = lock_pins()
     assert sorted(overrides) == sorted(f"{name}=={pins[name]}" for name in deploy.WEB_STACK)
     assert sorted(deploy.web_stack_overrides()) == sorted(overrides)
     page = SECURITY_PAGE.read_text(encoding="utf-8")
@@ -148,8 +140,8 @@ def test_the_web_stack_overrides_are_the_same_everywhere():
 
 def test_the_kserve_lock_shares_the_model_stack():
     """KServe's venv (14) must load the same logged model: the Makefile's SHARED_PINS agree."""
-    shared = re.search(r"^SHARED_PINS := (.+)$", (ROOT / "Makefile").read_text(), re.M).group(1).split("|")
-    main, kserve = _lock(), _lock(ROOT / "peers" / "requirements-kserve.lock")
+    shared = shared_model_stack()
+    main, kserve = lock_pins(), lock_pins(KSERVE_LOCK)
     assert {"mlflow", "scikit-learn", "skops", "numpy", "pandas"} <= set(shared)
     assert {name: kserve[name] for name in shared} == {name: main[name] for name in shared}
     assert kserve["kserve"] == "0.21.0" and "mlserver" not in kserve

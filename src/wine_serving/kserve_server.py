@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from wine_serving.errors import ServerStartError
-from wine_serving.process.managed import DEFAULT_START_TIMEOUT, ManagedProcess, http_ok
+from wine_serving.process.managed import DEFAULT_START_TIMEOUT, ManagedProcess, v2_ready
 from wine_serving.process.ports import free_port
 from wine_serving.workspace import Workspace
 
@@ -72,8 +72,7 @@ class KServeServer(ManagedProcess):
         return env
 
     def is_ready(self, log: str) -> bool:
-        paths = ["/v2/health/ready", *(f"/v2/models/{name}/ready" for name in self.models)]
-        return all(http_ok(f"{self.url}{path}") for path in paths)
+        return v2_ready(self.url, list(self.models))
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

@@ -19,7 +19,7 @@ from typing import Any
 
 from wine_serving.errors import PortInUseError, ServerStartError
 from wine_serving.process.logs import last_exception, tail
-from wine_serving.process.managed import DEFAULT_START_TIMEOUT, ManagedProcess, executable, http_ok
+from wine_serving.process.managed import DEFAULT_START_TIMEOUT, ManagedProcess, executable, v2_ready
 from wine_serving.process.ports import free_ports
 from wine_serving.settings import (
     MODEL_SETTINGS_FILE,
@@ -124,11 +124,7 @@ class MLServer(ManagedProcess):
         if found:  # the traceback with the cause follows the marker line
             raise ServerStartError(f"mlserver could not load a model: {found} Log: {self.log_path}",
                                    tail(self.log_path))
-        return self._ours_listening(log) and self._health_ready()
-
-    def _health_ready(self) -> bool:
-        paths = ["/v2/health/ready", *(f"/v2/models/{name}/ready" for name in self.model_names)]
-        return all(http_ok(f"{self.url}{path}") for path in paths)
+        return self._ours_listening(log) and v2_ready(self.url, self.model_names)
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

@@ -45,6 +45,11 @@ def test_every_load_is_measured_without_errors(tiny_table):
     assert (table[~table.config.isin(["in-process", "floor"])].server_cpu_s > 0).all()
     assert (table[table.config == "floor"].server_cpu_s >= 0).all()
     assert (table.p50_ms <= table.p90_ms).all() and (table.p90_ms <= table.p99_ms).all()
+    served = table[table.config != "in-process"]
+    assert (served.busiest_process_cpu_s <= served.server_cpu_s).all()
+    assert ((served.requests / served.wall_s - served.rps).abs() <= 0.1 * served.rps).all()
+    # MLServer's busiest process is a real process of the server: its HTTP process or a worker
+    assert set(table[table.config == "batching"].busiest_process) <= {"main", "child"}
 
 
 def test_the_big_request_is_measured_in_every_round(tiny_table):
@@ -73,6 +78,7 @@ def test_reports_are_written_and_readable(tiny_table, tmp_path):
     assert peers[bench.FAMILIES["floor"]]["fraction_of_floor"] == 1.0
     assert all(row["p99_ms"] > 0 and row["server_cpu_ms_per_request"] >= 0 for row in peers.values())
     assert all(row["server_cpu_ms_per_request"] > 0 for name, row in peers.items() if "floor" not in name)
+    assert all(row["server_cores"] >= row["busiest_process_cores"] >= 0 for row in peers.values())
     scoring = {row["server"]: row for row in document["batch_scoring"]}
     assert all(row["rows/s, 2,000-row requests"] > 0 for row in scoring.values())
     assert paths["best"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -19,7 +19,7 @@ import pandas as pd
 
 from wine_serving.bench.plan import FIELDS, FULL, MODEL, QUICK, SERVERS, Plan, ServerSpec, endpoints_for
 from wine_serving.client import invocations_payload, named_columns
-from wine_serving.process.inspection import cpu_seconds
+from wine_serving.process.inspection import cpu_by_process
 from wine_serving.process.ports import free_port
 from wine_serving.traffic.throughput import LoadResult, encode_post, grpc_load, http_load
 from wine_serving.workspace import Workspace, get_workspace, init_tracking
@@ -29,14 +29,26 @@ START_TIMEOUT = 180.0
 
 
 def _row(spec_label: str, endpoint: str, config: str, concurrency: int, rows: int, result: LoadResult,
-         server_cpu: float) -> dict[str, Any]:
+         server_cpu: dict[int, float], main_pid: int | None = None) -> dict[str, Any]:
+    """One table row; ``server_cpu`` is CPU seconds by server process over the whole load,
+    ``main_pid`` the process the benchmark started (MLServer's HTTP process; for mlflow and
+    KServe with workers, a parent that mostly waits)."""
+    busiest = max(server_cpu, key=server_cpu.__getitem__, default=None)
     return {
         "server": spec_label, "endpoint": endpoint, "config": config, "concurrency": concurrency,
         "rows": rows, "requests": result.requests, "errors": result.errors, "rps": round(result.rps, 1),
         "p50_ms": round(result.percentile_ms(50), 3), "p90_ms": round(result.percentile_ms(90), 3),
         "p99_ms": round(result.percentile_ms(99), 3), "client_cpu_s": round(result.client_cpu_seconds, 3),
-        "server_cpu_s": round(server_cpu, 3),
+        "server_cpu_s": round(sum(server_cpu.values()), 3),
+        "busiest_process_cpu_s": 0.0 if busiest is None else round(server_cpu[busiest], 3),
+        "busiest_process": "" if busiest is None else ("main" if busiest == main_pid else "child"),
+        "wall_s": round(result.wall_seconds, 3),
     }
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> dict[int, float]:
+    """CPU seconds each process spent between two readings (a process started in between from zero)."""
+    return {pid: seconds - before.get(pid, 0.0) for pid, seconds in after.items()}
 
 
 def _merge(results: list[LoadResult]) -> LoadResult:
@@ -146,7 +158,7 @@ def _pyfunc_rows(model_uri: str, payloads: Payloads, plan: Plan) -> list[dict[st
         result.requests = count
         result.wall_seconds = time.perf_counter() - begin
         result.client_cpu_seconds = time.process_time() - cpu
-        rows.append(_row("in-process pyfunc", "pyfunc.predict", "in-process", 1, n_rows, result, 0.0))
+        rows.append(_row("in-process pyfunc", "pyfunc.predict", "in-process", 1, n_rows, result, {}))
     return rows
 
 
@@ -180,23 +192,28 @@ def run(quick: bool = True, ws: Workspace | None = None, progress: bool = True, 
                 jobs += [(spec, endpoint, c, 1) for c in plan.concurrencies]
             for n_rows in plan.batch_rows:
                 jobs += [(spec, endpoint, 1, n_rows) for endpoint in endpoints_for(spec, plan, n_rows)]
-        collected: dict[tuple[str, str, int, int], list[tuple[LoadResult, float]]] = {}
+        collected: dict[tuple[str, str, int, int], list[tuple[LoadResult, dict[int, float]]]] = {}
         bar = tqdm(total=len(jobs) * plan.rounds, desc="bench", disable=not progress, file=sys.stderr)
         for round_index in range(plan.rounds):
             order = jobs if round_index % 2 == 0 else list(reversed(jobs))
             for spec, endpoint, concurrency, n_rows in order:
                 server = servers[spec.config]
-                before = cpu_seconds(server.pid)
+                before = cpu_by_process(server.pid)
                 measured = _one_load(server, endpoint, concurrency, n_rows, payloads, plan)
                 collected.setdefault((spec.config, endpoint, concurrency, n_rows), []).append(
-                    (measured, cpu_seconds(server.pid) - before))
+                    (measured, _spent(before, cpu_by_process(server.pid))))
                 bar.update(1)
         bar.close()
+        main_pids = {config: server.pid for config, server in servers.items()}
     labels = {s.config: s.label for s in specs}
     for (config, endpoint, concurrency, n_rows), parts in collected.items():
         merged = _merge([r for r, _ in parts])
-        rows.append(_row(labels[config], endpoint, config, concurrency, n_rows, merged,
-                         sum(cpu for _, cpu in parts)))
+        by_process: dict[int, float] = {}
+        for _, spent in parts:
+            for pid, seconds in spent.items():
+                by_process[pid] = by_process.get(pid, 0.0) + seconds
+        rows.append(_row(labels[config], endpoint, config, concurrency, n_rows, merged, by_process,
+                         main_pids[config]))
     return pd.DataFrame(rows, columns=list(FIELDS))
 
 

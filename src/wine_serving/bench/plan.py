@@ -21,7 +21,8 @@ BATCH_ROWS = (BIG_ROWS, 10_000)
 # What each kind of server is compared on at concurrency 32: its own single-row protocol.
 PRIMARY_ENDPOINT = {"mlserver": "v2-rest", "kserve": "v2-rest", "mlflow": "invocations", "floor": "v2-rest"}
 FIELDS = ("server", "endpoint", "config", "concurrency", "rows", "requests", "errors", "rps",
-          "p50_ms", "p90_ms", "p99_ms", "client_cpu_s", "server_cpu_s")
+          "p50_ms", "p90_ms", "p99_ms", "client_cpu_s", "server_cpu_s", "busiest_process_cpu_s",
+          "busiest_process", "wall_s")
 
 
 @dataclass(frozen=True)

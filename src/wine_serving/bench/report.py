@@ -60,7 +60,8 @@ def kind_of(config: str) -> str:
 
 def best_against_best(table: pd.DataFrame, concurrency: int = 32) -> pd.DataFrame:
     """Each kind of server at its fastest configuration in this run, single rows at ``concurrency``,
-    on its own protocol; throughput beside p99, server CPU per request, and the fraction of the floor."""
+    on its own protocol; throughput beside p99, server CPU per request, the cores the server and
+    its busiest process used, and the fraction of the floor."""
     rows = []
     for kind, endpoint in PRIMARY_ENDPOINT.items():
         part = table[(table.concurrency == concurrency) & (table.rows == 1) & (table.endpoint == endpoint)]
@@ -68,10 +69,16 @@ def best_against_best(table: pd.DataFrame, concurrency: int = 32) -> pd.DataFram
         if part.empty:
             continue
         best = part.loc[part.rps.idxmax()]
+        wall = float(best.wall_s)
         rows.append({"server": FAMILIES[kind], "config": best.config, "endpoint": endpoint,
                      "rps": float(best.rps), "p99_ms": float(best.p99_ms),
                      "server_cpu_ms_per_request":
-                         round(1000 * float(best.server_cpu_s) / int(best.requests), 3)})
+                         round(1000 * float(best.server_cpu_s) / int(best.requests), 3),
+                     # Cores in use during the load: all server processes, then the busiest one alone;
+                     # a process near 1.0 is saturated and limits the server whatever the others do.
+                     "server_cores": round(float(best.server_cpu_s) / wall, 2),
+                     "busiest_process_cores": round(float(best.busiest_process_cpu_s) / wall, 2),
+                     "busiest_process": best.busiest_process})
     out = pd.DataFrame(rows).set_index("server")
     floor = FAMILIES["floor"]
     if floor in out.index:

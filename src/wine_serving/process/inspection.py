@@ -30,6 +30,23 @@ def cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
+def cpu_by_process(pid: int) -> dict[int, float]:
+    """User + system CPU of ``pid`` and each descendant, by PID.
+
+    The sum says how much a server costs; the largest share says whether one process
+    (MLServer's single HTTP process, say) is what limits it: a process near one core is saturated.
+    A descendant that ends while it is read is left out.
+    """
+    spent: dict[int, float] = {}
+    for proc in process_tree(pid):
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        spent[proc.pid] = times.user + times.system
+    return spent
+
+
 def is_loopback(address: str) -> bool:
     """True for 127.0.0.0/8, ::1 and the IPv4-mapped ``::ffff:127.0.0.1`` gRPC reports."""
     ip = ipaddress.ip_address(address)

@@ -60,6 +60,13 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def v2_ready(url: str, model_names: list[str] | tuple[str, ...]) -> bool:
+    """The V2 protocol's own readiness: the server's ``/v2/health/ready`` and each model's
+    ``/v2/models/<name>/ready`` answer 200 (MLServer and KServe alike)."""
+    paths = ["/v2/health/ready", *(f"/v2/models/{name}/ready" for name in model_names)]
+    return all(http_ok(f"{url}{path}") for path in paths)
+
+
 class ManagedProcess:
     """Base class: subclasses give ``command``, ``cwd``, ``port`` and an ``is_ready()`` probe."""
 

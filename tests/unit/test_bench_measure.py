@@ -1,0 +1,34 @@
+"""How the benchmark turns CPU readings into a row, without a server."""
+
+from __future__ import annotations
+
+import os
+
+from wine_serving.bench.measure import _row, _spent
+from wine_serving.process.inspection import cpu_by_process, cpu_seconds
+from wine_serving.traffic.throughput import LoadResult
+
+
+def test_spent_counts_each_process_and_a_new_one_from_zero():
+    before = {10: 1.0, 11: 2.0}
+    after = {10: 1.5, 11: 2.25, 12: 0.5}  # 12 started between the readings
+    assert _spent(before, after) == {10: 0.5, 11: 0.25, 12: 0.5}
+
+
+def test_a_row_names_the_busiest_process_and_whether_it_is_the_main_one():
+    result = LoadResult(requests=100, errors=0, wall_seconds=2.0, client_cpu_seconds=0.5,
+                        latencies=[0.01] * 100)
+    row = _row("s", "v2-rest", "c", 32, 1, result, {10: 1.8, 11: 0.4, 12: 0.3}, main_pid=10)
+    assert row["server_cpu_s"] == 2.5 and row["busiest_process_cpu_s"] == 1.8
+    assert row["busiest_process"] == "main" and row["wall_s"] == 2.0
+    row = _row("s", "invocations", "c", 32, 1, result, {10: 0.1, 11: 0.9}, main_pid=10)
+    assert row["busiest_process"] == "child" and row["busiest_process_cpu_s"] == 0.9
+    empty = _row("in-process pyfunc", "pyfunc.predict", "in-process", 1, 1, result, {})
+    assert empty["server_cpu_s"] == 0 and empty["busiest_process"] == ""
+
+
+def test_cpu_by_process_adds_up_to_cpu_seconds():
+    by_process = cpu_by_process(os.getpid())
+    assert os.getpid() in by_process and all(seconds >= 0 for seconds in by_process.values())
+    # cpu_seconds reads again a moment later: it can only have grown
+    assert cpu_seconds(os.getpid()) >= sum(by_process.values())
