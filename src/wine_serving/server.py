@@ -13,13 +13,18 @@ Rules measured with MLServer 1.7.1 on this machine, and what this module does:
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-from wine_serving.errors import PortInUseError, ServerStartError
+from wine_serving.errors import ServerStartError
 from wine_serving.process.logs import last_exception, tail
-from wine_serving.process.managed import DEFAULT_START_TIMEOUT, ManagedProcess, executable, v2_ready
+from wine_serving.process.managed import (
+    DEFAULT_START_TIMEOUT,
+    ManagedProcess,
+    executable,
+    start_on_free_ports,
+    v2_ready,
+)
 from wine_serving.process.ports import free_ports
 from wine_serving.settings import (
     MODEL_SETTINGS_FILE,
@@ -30,7 +35,6 @@ from wine_serving.settings import (
 )
 from wine_serving.workspace import Workspace, get_workspace
 
-BIND_ERRORS = re.compile(r"address already in use|Failed to bind|\[Errno 98\]", re.IGNORECASE)
 # MLServer logs this once a model failed, then spends about a second shutting down.
 LOAD_FAILED = "Some of the models failed to load during startup!"
 
@@ -112,13 +116,13 @@ class MLServer(ManagedProcess):
     def _ours_listening(self, log: str) -> bool:
         return f"Uvicorn running on http://{self.host}:{self.http_port}" in log
 
+    def bind_error(self) -> str:
+        return (f"mlserver could not bind one of its ports on {self.host} "
+                f"(http {self.http_port}, grpc {self.grpc_port}, metrics {self.metrics_port}): "
+                "another process is using it.")
+
     def is_ready(self, log: str) -> bool:
         """Ready means: our own listener is up, and health says 200 for the server and each model."""
-        if BIND_ERRORS.search(log):
-            raise PortInUseError(
-                f"mlserver could not bind one of its ports on {self.host} "
-                f"(http {self.http_port}, grpc {self.grpc_port}, metrics {self.metrics_port}): "
-                "another process is using it.", tail(self.log_path))
         failed_at = log.find(LOAD_FAILED)
         found = last_exception(log[failed_at:]) if failed_at >= 0 else None
         if found:  # the traceback with the cause follows the marker line
@@ -152,13 +156,11 @@ def serve(models: list[dict[str, Any]], *, name: str = "wine", repository: Path 
     """
     ws = ws or get_workspace()
     repository = Path(repository or repository_for(name, ws))
-    for attempt in range(1, attempts + 1):
+
+    def make() -> MLServer:
         http_port, grpc_port, metrics_port = free_ports(3)
         prepare_repository(repository, server_settings(http_port, grpc_port, metrics_port,
                                                        **settings), models)
-        try:
-            return MLServer(repository, ws=ws, log_name=name, env=env, start_timeout=start_timeout).start()
-        except PortInUseError:
-            if attempt == attempts:
-                raise
-    raise AssertionError("unreachable")
+        return MLServer(repository, ws=ws, log_name=name, env=env, start_timeout=start_timeout)
+
+    return start_on_free_ports(make, attempts)

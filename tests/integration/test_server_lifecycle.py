@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -175,3 +176,34 @@ def test_watchdog_exits_with_its_server(workspace, tmp_path):
     watchdog = psutil.Process(server._watchdog.pid)
     server.stop()
     assert not watchdog.is_running() or watchdog.status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_port_taken_before_the_bind_means_new_ports(workspace):
+    """The race CI met: a port chosen free is taken before the server binds it.
+
+    The floor (plain uvicorn, as ``mlflow models serve`` runs it) exits on a taken port;
+    that is a ``PortInUseError`` naming the port, and ``start_on_free_ports`` tries again
+    with a server built on new ports.
+    """
+    from wine_serving.bench.floor import FloorServer
+    from wine_serving.errors import PortInUseError
+    from wine_serving.process.managed import start_on_free_ports
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        with pytest.raises(PortInUseError, match=str(taken)):
+            FloorServer(taken, ws=workspace).start()
+        built: list[FloorServer] = []
+
+        def make() -> FloorServer:
+            built.append(FloorServer(taken if not built else None, ws=workspace))
+            return built[-1]
+
+        server = start_on_free_ports(make)
+        try:
+            assert len(built) == 2 and server is built[1] and server.port != taken and server.running
+            assert not built[0].running
+        finally:
+            server.stop()

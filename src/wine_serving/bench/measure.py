@@ -20,6 +20,7 @@ import pandas as pd
 from wine_serving.bench.plan import FIELDS, FULL, MODEL, QUICK, SERVERS, Plan, ServerSpec, endpoints_for
 from wine_serving.client import invocations_payload, named_columns
 from wine_serving.process.inspection import cpu_by_process
+from wine_serving.process.managed import start_on_free_ports
 from wine_serving.process.ports import free_port
 from wine_serving.traffic.throughput import LoadResult, encode_post, grpc_load, http_load
 from wine_serving.workspace import Workspace, get_workspace, init_tracking
@@ -109,19 +110,22 @@ def running_servers(specs: list[ServerSpec], model_uri: str, ws: Workspace) -> I
             with starting:
                 workers = int(spec.settings.get("workers", 1))
                 timeout = START_TIMEOUT
+                # Each is built with new free ports and started; a port taken meanwhile (the load
+                # of a parallel run takes local ports too) means new ports (start_on_free_ports).
                 if spec.kind == "mlflow":
-                    servers[spec.config] = MlflowModelServer(model_uri, free_port(), ws=ws, workers=workers,
-                                                             start_timeout=timeout)
+                    server = start_on_free_ports(lambda: MlflowModelServer(
+                        model_uri, free_port(), ws=ws, workers=workers, start_timeout=timeout))
                 elif spec.kind == "kserve":
-                    servers[spec.config] = KServeServer({MODEL: model_uri}, workers=workers,
-                                                        latency_logging=False, ws=ws, start_timeout=timeout)
+                    server = start_on_free_ports(lambda: KServeServer(
+                        {MODEL: model_uri}, workers=workers, latency_logging=False, ws=ws,
+                        start_timeout=timeout))
                 elif spec.kind == "floor":
-                    servers[spec.config] = FloorServer(ws=ws)
+                    server = start_on_free_ports(lambda: FloorServer(ws=ws))
                 else:
-                    servers[spec.config] = serve([model_settings(MODEL, model_uri, **spec.model)],
-                                                 name=f"bench-{spec.config}", ws=ws, start_timeout=timeout,
-                                                 **spec.settings)
-                servers[spec.config].start()  # a no-op for serve(), which returns a started server
+                    server = serve([model_settings(MODEL, model_uri, **spec.model)],
+                                   name=f"bench-{spec.config}", ws=ws, start_timeout=timeout,
+                                   **spec.settings)
+                servers[spec.config] = server
         except BaseException as exc:  # re-raised below, after every thread ended
             errors.append(exc)
 

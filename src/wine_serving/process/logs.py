@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+# What uvicorn, MLServer and gRPC log when a port is taken (errno 98 on Linux).
+BIND_ERRORS = re.compile(r"address already in use|Failed to bind|\[Errno 98\]", re.IGNORECASE)
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|NotFound|Invalid\w*): .+", re.MULTILINE)
 
 

@@ -16,15 +16,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
 import requests
 
-from wine_serving.errors import ServerStartError
+from wine_serving.errors import PortInUseError, ServerStartError
 from wine_serving.process.group import terminate_group
-from wine_serving.process.logs import cause, tail
+from wine_serving.process.logs import BIND_ERRORS, cause, tail
 from wine_serving.process.ports import LOOPBACK
 from wine_serving.workspace import Workspace, get_workspace
 
@@ -65,6 +66,22 @@ def v2_ready(url: str, model_names: list[str] | tuple[str, ...]) -> bool:
     ``/v2/models/<name>/ready`` answer 200 (MLServer and KServe alike)."""
     paths = ["/v2/health/ready", *(f"/v2/models/{name}/ready" for name in model_names)]
     return all(http_ok(f"{url}{path}") for path in paths)
+
+
+def start_on_free_ports(make: Callable[[], Owned], attempts: int = 3) -> Owned:
+    """Build a server with freshly chosen free ports and start it; on ``PortInUseError`` build anew.
+
+    A free port is free when it is chosen; until the server binds it, another process (a
+    parallel test's server, or any client's outgoing connection, which takes a local port
+    from the same range) can take it. Up to ``attempts`` times, then the error stands.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return make().start()
+        except PortInUseError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 class ManagedProcess:
@@ -163,6 +180,9 @@ class ManagedProcess:
         deadline = time.monotonic() + limit
         while True:
             log = self.read_log()
+            # Before the exit check: uvicorn exits on a taken port, MLServer logs it and hangs.
+            if BIND_ERRORS.search(log):
+                raise PortInUseError(self.bind_error(), tail(self.log_path))
             if self._proc is None or self._proc.poll() is not None:
                 code = self._proc.returncode if self._proc else None
                 raise ServerStartError(
@@ -178,6 +198,10 @@ class ManagedProcess:
 
     def exit_hint(self) -> str:
         return ""
+
+    def bind_error(self) -> str:
+        """The sentence for a taken port; servers with several ports name them all."""
+        return f"{self.kind} could not bind port {self.port} on {self.host}: another process is using it."
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop the whole process group; safe to call twice."""
