@@ -13,7 +13,7 @@ EXECUTED := $(BUILD)/notebooks
 MERMAID_VERSION := 11.12.0
 MERMAID_JS := docs/assets/javascripts/mermaid.min.js
 
-.PHONY: setup tutorial lab test test-fast test-integration test-built test-notebooks docs serve-docs lint clean lock bench bench-quick \
+.PHONY: setup prereqs tutorial lab test test-fast test-integration test-built test-notebooks docs serve-docs lint clean lock bench bench-quick \
 	precommit versions canary-newest canary-lowest
 
 # KServe's model server (notebook 14, the benchmark) lives in its own venv: see peers/.
@@ -25,22 +25,30 @@ SHARED_PINS := mlflow|mlflow-skinny|scikit-learn|skops|pandas|numpy|scipy|cloudp
 
 setup: $(STAMP) $(KSERVE_STAMP)
 
+# uv itself is pinned: the same lock installs the same way on every machine.
+UV_VERSION := 0.13.9
+
 $(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) tools/check_python.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	# The lock is complete (every transitive pin), so it is installed as written, without a
 	# dependency check: MLServer 1.7.1 still declares fastapi<0.116, which the lock overrides
-	# (pyproject.toml [tool.uv], docs/security.md).
-	$(UV) pip install --quiet --python $(PY) --no-deps -r requirements.lock
+	# (pyproject.toml [tool.uv], docs/security.md). --compile-bytecode writes the .pyc files
+	# once here: with PYTHONDONTWRITEBYTECODE set, every kernel and every mlserver process
+	# would otherwise compile MLflow and MLServer from source each time it starts.
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) --no-deps -r requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	$(PY) tools/known_warnings.py
 	touch $(STAMP)
 
 $(KSERVE_STAMP): $(KSERVE_LOCK) | $(STAMP)
 	test -x $(KSERVE_VENV)/bin/python || $(PYTHON) -m venv $(KSERVE_VENV)
-	$(UV) pip install --quiet --python $(KSERVE_VENV)/bin/python --no-deps -r $(KSERVE_LOCK)
+	$(UV) pip install --quiet --compile-bytecode --python $(KSERVE_VENV)/bin/python --no-deps -r $(KSERVE_LOCK)
 	touch $(KSERVE_STAMP)
 
+# The reader's path: every notebook in order on the workspace (workspace/ unless
+# WINE_SERVING_HOME moves it), as in JupyterLab; safe to run again.
 tutorial: setup
 	$(PY) tools/run_notebooks.py notebooks
 
@@ -59,26 +67,42 @@ lint: setup
 
 # Tests split by cost: unit (no server; under a minute), integration (real servers), and the
 # checks of what was built (executed notebooks, docs site, lock and environment).
+# The static checks read only committed files, so they run with the unit tests.
+STATIC_TESTS := tests/test_notebooks.py tests/test_repository.py tests/test_project_files.py tests/test_environment.py
 test-fast: setup
-	$(PY) -m pytest -n $(JOBS) tests/unit
+	$(PY) -m pytest -n $(JOBS) tests/unit $(STATIC_TESTS)
 
 test-integration: setup
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup tests/integration
 
 test-built: setup
-	$(PY) -m pytest -n $(JOBS) tests --ignore=tests/unit --ignore=tests/integration
+	$(PY) -m pytest -n $(JOBS) tests --ignore=tests/unit --ignore=tests/integration \
+	  $(foreach t,$(STATIC_TESTS),--ignore=$(t))
 
-# Each notebook runs in its own temporary workspace (see conftest.py), in parallel, except
-# the benchmark notebook: its figures go on the docs site, so it runs alone afterwards.
-BENCH_NOTEBOOK := $(EXECUTED)/10_performance.ipynb
+# The notebooks three ways, as readers run them: in order on one fresh workspace (what
+# `make tutorial` does; the docs site shows these executed copies), the same again on that
+# workspace (a reader who runs everything twice), then each alone on an empty workspace of
+# its own (`pytest --nbmake notebooks/`, see conftest.py; the benchmark notebook alone
+# afterwards, its figures need the cores). None of it may leave a file outside the
+# git-ignored workspace and build folders: git status must read the same afterwards.
+READER_WS := $(BUILD)/reader-workspace
+BENCH_NOTEBOOK := notebooks/10_performance.ipynb
+NBMAKE := $(PY) -m pytest -p no:cacheprovider --nbmake --nbmake-timeout=900
 test-notebooks: setup
-	rm -rf $(EXECUTED) && mkdir -p $(BUILD) && cp -r notebooks $(EXECUTED)
-	$(PY) -m pytest -n $(JOBS) --nbmake --overwrite --nbmake-timeout=600 $(EXECUTED) \
-	  --deselect $(BENCH_NOTEBOOK)::10_performance.ipynb
-	$(PY) -m pytest --nbmake --overwrite --nbmake-timeout=600 $(BENCH_NOTEBOOK)
+	rm -rf $(EXECUTED) $(READER_WS) && mkdir -p $(BUILD)
+	git status --porcelain > $(BUILD)/git-status-before
+	WINE_SERVING_HOME=$(CURDIR)/$(READER_WS) $(PY) tools/run_notebooks.py notebooks \
+	  --output $(EXECUTED) --report $(BUILD)/reader-path-1.json
+	WINE_SERVING_HOME=$(CURDIR)/$(READER_WS) $(PY) tools/run_notebooks.py notebooks \
+	  --report $(BUILD)/reader-path-2.json
+	$(NBMAKE) -n $(JOBS) notebooks --deselect $(BENCH_NOTEBOOK)::10_performance.ipynb
+	$(NBMAKE) $(BENCH_NOTEBOOK)
+	git status --porcelain | diff -u $(BUILD)/git-status-before - \
+	  || { echo "The notebooks created or changed files outside the workspace (above)." >&2; exit 1; }
 	touch $(EXECUTED)/.executed
 
-$(EXECUTED)/.executed:
+# Executed copies are stale once a notebook changes.
+$(EXECUTED)/.executed: $(wildcard notebooks/*.ipynb)
 	$(MAKE) test-notebooks
 
 # Mermaid is served by the site itself (the reader's browser may have no CDN access).
@@ -93,7 +117,11 @@ docs: setup $(MERMAID_JS) $(EXECUTED)/.executed
 	rm -rf docs/tutorial && mkdir -p docs/tutorial && cp $(EXECUTED)/*.ipynb docs/tutorial/
 	$(VENV)/bin/mkdocs build --strict
 
-test: precommit test-fast test-notebooks docs test-integration test-built
+# What make test needs beyond Python and make, named up front (tools/check_prereqs.py).
+prereqs:
+	@$(PYTHON) tools/check_prereqs.py
+
+test: prereqs precommit test-fast test-notebooks docs test-integration test-built
 
 # Pre-commit's hooks (ruff; notebooks committed without outputs), all local: no network needed.
 precommit: setup

@@ -46,3 +46,36 @@ def test_every_notebook_checks_its_claims(path):
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert code.count("assert ") >= 2
     assert "!ls" not in code  # paths come from MLflow, never from listing folders
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_ends_with_a_one_line_summary(path):
+    """``make tutorial`` shows what each notebook produced: the line its last code cell prints."""
+    import ast
+
+    nb = nbformat.read(path, as_version=4)
+    last = [c for c in nb.cells if c.cell_type == "code"][-1]
+    statement = ast.parse(last.source).body[-1]
+    assert isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) \
+        and getattr(statement.value.func, "id", "") == "print", last.source[-200:]
+    assert "\\n" not in ast.unparse(statement), "the summary is one line"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_points_mlflow_at_its_store_in_its_own_cells(path):
+    """A notebook that talks to MLflow says which store it uses before anything reads one.
+
+    Without it a notebook run after 01-03 found the model, trained nothing, and asked
+    MLflow's default store (``./mlflow.db`` beside the notebook), which is empty.
+    """
+    nb = nbformat.read(path, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    uses = [i for i, s in enumerate(code) if re.search(r"ensure_model\(|mlflow\.|MlflowClient\(", s)]
+    if not uses:
+        return
+    points = [i for i, s in enumerate(code) if "mlflow.set_tracking_uri(" in s]
+    assert points and points[0] <= uses[0], "mlflow.set_tracking_uri(...) comes before the first MLflow call"
+    assert "print(" in code[points[0]] and "mlflow.get_tracking_uri()" in code[points[0]]
+    source = "\n".join(code)
+    if "mlflow.start_run(" in source:  # else the run lands in "Default", artifacts in ./mlruns
+        assert -1 < source.find("mlflow.set_experiment(") < source.find("mlflow.start_run(")

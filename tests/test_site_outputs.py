@@ -1,10 +1,11 @@
 """What the published pages show from each notebook run: what a reader sees on their own machine.
 
-The site shows the notebooks as executed by ``make test-notebooks`` (``build/notebooks``),
-on a build machine with temporary workspaces. Neither that machine's paths nor library
-noise may reach a page: a path is shown relative to the workspace (``workspace/…``),
-MLflow's INFO lines and progress bars are off, and a stderr box appears only in a cell
-tagged ``show-stderr``, where the lesson is what MLflow prints (registration).
+The site shows the notebooks as executed by ``make test-notebooks`` (``build/notebooks``):
+the first in-order run, on one fresh workspace under ``build/``, as a reader runs them.
+Neither that machine's paths nor library noise may reach a page: a path is shown
+relative to the workspace (``workspace/…``), MLflow's INFO lines and progress bars are
+off, and a stderr box appears only in a cell tagged ``show-stderr``, where the lesson is
+what MLflow prints (registration).
 """
 
 from __future__ import annotations

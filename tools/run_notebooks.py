@@ -1,18 +1,20 @@
-"""Run every notebook in order, headless, and say what each one produced.
+"""Run every notebook in order on one workspace, headless, and say what each one produced.
 
-``make tutorial`` calls this (``python tools/run_notebooks.py notebooks``); it needs the
-``dev`` extra (nbclient). It lives beside the package, not in it: a reader who
-installs ``wine-serving`` for its helpers does not need a notebook runner.
+``make tutorial`` calls this (``python tools/run_notebooks.py notebooks``): the path a
+reader takes in JupyterLab, 01, 02, 03 … on one workspace, kernel after kernel. ``make
+test`` runs it twice on one fresh workspace (a reader who runs everything again), and
+the executed copies of the first pass (``--output``) are what the docs site shows.
+It needs the ``dev`` extra (nbclient), so it lives beside the package, not in it.
 
-Notebooks run in memory (the files on disk stay output-free) against the current
-workspace, so the run leaves a trained model, settings files and logs for the
-reader to explore afterwards.
-
-Each notebook's last code cell prints a one-line summary; that line is shown here.
+The notebooks run in memory; the files in ``notebooks/`` stay output-free. Each
+notebook's last code cell prints a one-line summary; that line is shown here.
+``--report`` writes each notebook's status and seconds as JSON.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -20,18 +22,17 @@ from pathlib import Path
 from wine_serving.workspace import get_workspace
 
 
-def _last_text(nb) -> str:
-    for cell in reversed(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        for output in reversed(cell.get("outputs", [])):
-            text = output.get("text") or output.get("data", {}).get("text/plain", "")
-            if text:
-                return text.strip().splitlines()[-1]
-    return "(no output)"
+def summary_line(nb) -> str:
+    """The last line the last code cell printed: every notebook ends with its summary there."""
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for output in reversed(code[-1].get("outputs", []) if code else []):
+        if output.get("output_type") == "stream" and output.get("name") == "stdout":
+            return output["text"].strip().splitlines()[-1]
+    return "(the last code cell printed no summary)"
 
 
-def run(folder: Path, timeout: int = 600) -> int:
+def run(folder: Path, *, output: Path | None = None, report: Path | None = None,
+        timeout: int = 900) -> int:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -41,24 +42,47 @@ def run(folder: Path, timeout: int = 600) -> int:
         print(f"No numbered notebooks in {folder}", file=sys.stderr)
         return 1
     ws = get_workspace()
-    print(f"Workspace: {ws.root}")
-    failed = 0
+    print(f"Workspace: {ws.root}", flush=True)
+    if output:
+        output.mkdir(parents=True, exist_ok=True)
+    results = []
     total = time.monotonic()
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         started = time.monotonic()
         try:
+            # The kernel starts in the notebook's folder, as JupyterLab starts it.
             NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-            status, detail = "ok", _last_text(nb)
+                           resources={"metadata": {"path": str(path.parent.resolve())}}).execute()
+            status, detail = "ok", summary_line(nb)
         except CellExecutionError as exc:
-            failed += 1
-            status, detail = "FAILED", str(exc).strip().splitlines()[-1]
-        print(f"{status:>6}  {path.name:<32} {time.monotonic() - started:6.1f} s  {detail}")
-    print(f"{len(notebooks) - failed}/{len(notebooks)} notebooks ran in "
-          f"{time.monotonic() - total:.1f} s")
+            lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+            status, detail = "FAILED", lines[-1] if lines else repr(exc)
+        seconds = time.monotonic() - started
+        if output:
+            nbformat.write(nb, output / path.name)
+        results.append({"notebook": path.name, "status": status, "seconds": round(seconds, 1),
+                        "summary": detail})
+        print(f"{status:>6}  {path.name:<32} {seconds:6.1f} s  {detail}", flush=True)
+    failed = sum(r["status"] != "ok" for r in results)
+    elapsed = time.monotonic() - total
+    print(f"{len(notebooks) - failed}/{len(notebooks)} notebooks ran in {elapsed:.1f} s", flush=True)
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps({"workspace": str(ws.root), "seconds": round(elapsed, 1),
+                                      "notebooks": results}, indent=1) + "\n", encoding="utf-8")
     return 1 if failed else 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", nargs="?", default="notebooks", type=Path)
+    parser.add_argument("--output", type=Path, help="write the executed copies here")
+    parser.add_argument("--report", type=Path, help="write status and seconds per notebook as JSON")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds one cell may take")
+    args = parser.parse_args(argv)
+    return run(args.folder, output=args.output, report=args.report, timeout=args.timeout)
+
+
 if __name__ == "__main__":
-    sys.exit(run(Path(sys.argv[1] if len(sys.argv) > 1 else "notebooks")))
+    sys.exit(main())

@@ -26,7 +26,7 @@ from wine_serving.settings import (
     server_settings,
     validate_server_settings,
 )
-from wine_serving.workspace import Workspace, get_workspace, init_tracking
+from wine_serving.workspace import Workspace, get_workspace, using_workspace_store
 
 APP = "wine-classifier"
 IMAGE = "registry.example.com/wine-serving/wine-classifier:1.0.0"
@@ -122,13 +122,14 @@ def build_context(model_uri: str, *, ws: Workspace | None = None, name: str = AP
     import mlflow
 
     ws = ws or get_workspace()
-    init_tracking(ws)  # download_artifacts resolves models:/ URIs against MLflow's current store
     folder = Path(folder or ws.root / "deploy" / "image")
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    model_dir = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri,
-                                                         dst_path=str(folder / name / "model")))
+    # download_artifacts resolves models:/ URIs against MLflow's current store.
+    with using_workspace_store(ws):
+        model_dir = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri,
+                                                             dst_path=str(folder / name / "model")))
     prepare_repository(folder, container_settings(),
                        [model_settings(name, "./model", implementation=implementation,
                                        parameters_extra=parameters_extra, **RECOMMENDED_MODEL)])

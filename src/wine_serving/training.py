@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from wine_serving.data import FEATURES, load_wine_quality, split_wine_quality
-from wine_serving.workspace import Workspace, get_workspace, init_tracking
+from wine_serving.workspace import Workspace, get_workspace, using_workspace_store
 
 MODEL_NAME = "ElasticnetWineModel"
 TENSOR_MODEL_NAME = "ElasticnetWineTensorModel"
@@ -149,13 +149,14 @@ def log_named_tensor_model(tensor_model: TrainingResult, *, register: bool = Tru
     import mlflow.sklearn
 
     ws = ws or get_workspace()
-    init_tracking(ws)
     _, test_x, _, test_y = split_wine_quality(load_wine_quality(ws))
-    estimator = mlflow.sklearn.load_model(tensor_model.registered_uri)
     tensors = to_named_tensors(test_x)
-    rmse, mae, r2 = eval_metrics(test_y, estimator.predict(np.hstack(list(tensors.values()))))
     name = DICT_MODEL_NAME if register else None
-    with mlflow.start_run(tags={KIND_TAG: DICT_KIND}) as run, without_type_hint_warning():
+    with using_workspace_store(ws) as experiment_id, \
+            mlflow.start_run(experiment_id=experiment_id, tags={KIND_TAG: DICT_KIND}) as run, \
+            without_type_hint_warning():
+        estimator = mlflow.sklearn.load_model(tensor_model.registered_uri)
+        rmse, mae, r2 = eval_metrics(test_y, estimator.predict(np.hstack(list(tensors.values()))))
         mlflow.log_params({"alpha": tensor_model.alpha, "l1_ratio": tensor_model.l1_ratio})
         mlflow.log_metrics({"rmse": rmse, "mae": mae, "r2": r2})
         info = mlflow.pyfunc.log_model(
@@ -181,6 +182,9 @@ def train_elasticnet(
 ) -> TrainingResult:
     """Train, evaluate and log one model; register it unless ``register`` is false.
 
+    The run goes to the workspace's store; MLflow's process-wide tracking URI is the
+    same afterwards as before (``using_workspace_store``).
+
     ``kind="dataframe"`` gives a column-based signature (11 named doubles) that takes
     one named input per column or a ``PandasCodec`` request (both decoded as ``pd``);
     ``kind="tensor"`` gives a ``(-1, 11)`` float32 tensor signature for ``NumpyCodec``
@@ -194,7 +198,6 @@ def train_elasticnet(
     if kind not in (DATAFRAME_KIND, TENSOR_KIND):
         raise ValueError(f"kind must be {DATAFRAME_KIND!r} or {TENSOR_KIND!r}, not {kind!r}")
     ws = ws or get_workspace()
-    init_tracking(ws)
     train_x, test_x, train_y, test_y = split_wine_quality(load_wine_quality(ws))
     if kind == TENSOR_KIND:
         fit_x, eval_x = to_tensor(train_x), to_tensor(test_x)
@@ -203,7 +206,8 @@ def train_elasticnet(
         fit_x, eval_x, fit_y = train_x, test_x, train_y
     name = (registered_name or REGISTERED_NAMES[kind]) if register else None
 
-    with mlflow.start_run(tags={KIND_TAG: kind}) as run:
+    with using_workspace_store(ws) as experiment_id, \
+            mlflow.start_run(experiment_id=experiment_id, tags={KIND_TAG: kind}) as run:
         model = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, random_state=42)
         model.fit(fit_x, fit_y)
         rmse, mae, r2 = eval_metrics(test_y, model.predict(eval_x))

@@ -138,18 +138,17 @@ def tracking_server(uri: str) -> Iterator[str]:
     """Within the block, MLflow calls and servers started here use ``uri`` as the store.
 
     The same as a team member exporting ``MLFLOW_TRACKING_URI``. On exit the variable
-    is put back and MLflow points at the workspace's store again (the user's own
-    ``MLFLOW_TRACKING_URI`` if one was set, else the workspace's sqlite file).
+    and MLflow's tracking URI are exactly what they were before the block.
     """
     import mlflow
 
-    previous = os.environ.get(TRACKING_ENV)
+    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
     with environ(TRACKING_ENV, uri):
         mlflow.set_tracking_uri(uri)
         try:
             yield uri
         finally:
-            mlflow.set_tracking_uri(previous or get_workspace().embedded_tracking_uri)
+            mlflow.set_tracking_uri(previous)
 
 
 def get_workspace() -> Workspace:
@@ -198,11 +197,12 @@ def ensure_store(ws: Workspace | None = None) -> str:
     return uri
 
 
-def init_tracking(ws: Workspace | None = None) -> str:
-    """Point this process's MLflow at the workspace store and experiment, as training needs.
+def set_tracking_to_workspace(ws: Workspace | None = None) -> str:
+    """Point this process's MLflow at the workspace store and experiment, and leave it there.
 
-    The one function here that changes MLflow's process-wide state (tracking URI and
-    experiment); reads go through ``ensure_store`` and an ``MlflowClient`` instead.
+    It changes MLflow's process-wide state (tracking URI and active experiment), as its
+    name says: for scripts and tests that work on one workspace. A notebook writes the
+    two MLflow calls out instead; package code uses ``using_workspace_store``.
     """
     import mlflow
 
@@ -213,3 +213,27 @@ def init_tracking(ws: Workspace | None = None) -> str:
         mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(EXPERIMENT_NAME)
     return uri
+
+
+@contextmanager
+def using_workspace_store(ws: Workspace | None = None) -> Iterator[str]:
+    """Within the block MLflow's fluent API (``start_run``, ``log_model``, ``download_artifacts``)
+    uses the workspace's store; afterwards MLflow points exactly where it pointed before.
+
+    Training must use the process-wide tracking URI (``mlflow.sklearn.log_model`` has no
+    ``tracking_uri`` argument), but a helper that left it changed would make a notebook
+    behave differently alone and after the others. The block yields the experiment id
+    for ``mlflow.start_run(experiment_id=...)``, so the active experiment is not touched.
+    """
+    import mlflow
+
+    uri = ensure_store(ws)
+    experiment_id = mlflow.MlflowClient(uri).get_experiment_by_name(EXPERIMENT_NAME).experiment_id
+    # None when nothing set it: set_tracking_uri(None) then restores "not set" exactly.
+    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+    with environ(TRACKING_ENV):
+        mlflow.set_tracking_uri(uri)
+        try:
+            yield experiment_id
+        finally:
+            mlflow.set_tracking_uri(previous)

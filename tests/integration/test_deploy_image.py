@@ -27,7 +27,7 @@ from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.process.ports import LOOPBACK, free_ports
 from wine_serving.server import MLServer
 from wine_serving.settings import STRICT_RUNTIME, read_json
-from wine_serving.workspace import init_tracking
+from wine_serving.workspace import set_tracking_to_workspace
 
 pytestmark = pytest.mark.integration
 INSTALL_TIMEOUT = 900
@@ -50,7 +50,7 @@ def _appended_run_lines(dockerfile: str) -> list[str]:
 def test_the_image_context_serves_when_run_locally(image_context, tmp_path):
     """The same folder MLServer will see in the image, on loopback ports instead of 0.0.0.0."""
     ws, models, folder = image_context
-    init_tracking(ws)  # in-process MLflow reads this worker's trained store
+    set_tracking_to_workspace(ws)  # in-process MLflow reads this worker's trained store
     local = _on_loopback(folder, tmp_path / "local")
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
     with MLServer(local, ws=ws) as server:

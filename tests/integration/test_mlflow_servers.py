@@ -16,7 +16,7 @@ from wine_serving.errors import ServerStartError
 from wine_serving.mlflow_servers import MlflowModelServer, TrackingServer
 from wine_serving.process.ports import LOOPBACK, free_port
 from wine_serving.training import train_elasticnet
-from wine_serving.workspace import TRACKING_ENV, init_tracking, tracking_server
+from wine_serving.workspace import TRACKING_ENV, set_tracking_to_workspace, tracking_server
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ def _gone(pid: int) -> bool:
 
 def test_mlflow_models_serve_matches_in_process(trained):
     ws, models = trained
-    init_tracking(ws)  # in-process MLflow reads this worker's trained store
+    set_tracking_to_workspace(ws)  # in-process MLflow reads this worker's trained store
     uri = models["dataframe"].model_uri
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
     with MlflowModelServer(uri, free_port(), ws=ws) as server:

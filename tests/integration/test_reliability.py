@@ -35,7 +35,7 @@ from wine_serving.settings import (
 )
 from wine_serving.traffic.recorded import BackgroundLoad, row_caller
 from wine_serving.traffic.throughput import encode_post, http_load
-from wine_serving.workspace import init_tracking
+from wine_serving.workspace import set_tracking_to_workspace
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("reliability")]
 
@@ -68,7 +68,7 @@ def _models(models) -> list[dict]:
 
 def _rows_and_answers(ws, models):
     """The test rows and the column model's in-process answers (read from this worker's store)."""
-    init_tracking(ws)
+    set_tracking_to_workspace(ws)
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
     return test_x, np.asarray(mlflow.pyfunc.load_model(models["dataframe"].model_uri).predict(test_x))
 

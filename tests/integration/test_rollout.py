@@ -14,13 +14,13 @@ from wine_serving.server import serve
 from wine_serving.settings import model_settings
 from wine_serving.traffic.recorded import BackgroundLoad
 from wine_serving.training import train_elasticnet
-from wine_serving.workspace import init_tracking
+from wine_serving.workspace import set_tracking_to_workspace
 
 pytestmark = pytest.mark.integration
 
 
 def test_alias_rollout_under_load_loses_nothing(workspace):
-    init_tracking(workspace)  # in-process MLflow reads this test's store
+    set_tracking_to_workspace(workspace)  # in-process MLflow reads this test's store
     v1 = ensure_model("dataframe", workspace)
     v2 = train_elasticnet(alpha=0.01, l1_ratio=0.5, ws=workspace)
     registry = MlflowClient(workspace.tracking_uri)

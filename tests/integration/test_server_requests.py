@@ -13,7 +13,7 @@ from wine_serving.errors import InferenceError, RequestValidationError
 from wine_serving.process.inspection import is_loopback, listening_addresses
 from wine_serving.process.ports import LOOPBACK
 from wine_serving.training import to_named_tensors, to_tensor, without_type_hint_warning
-from wine_serving.workspace import init_tracking
+from wine_serving.workspace import set_tracking_to_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def reference(served, test_rows):
     import mlflow
 
     server, models = served
-    init_tracking(server.ws)  # MLflow's current store is process-global
+    set_tracking_to_workspace(server.ws)  # MLflow's current store is process-global
     column = mlflow.pyfunc.load_model(models["dataframe"].model_uri).predict(test_rows)
     tensor = mlflow.pyfunc.load_model(models["tensor"].model_uri).predict(to_tensor(test_rows))
     return np.asarray(column).ravel(), np.asarray(tensor).ravel()
@@ -73,7 +73,7 @@ def test_tensor(v2_server, test_rows, reference):
 def test_named_tensor_dict(v2_server, test_rows):
     """The runtime's own ``dict`` content type, decoded by TensorDictCodec (KServe: by signature)."""
     server, models = v2_server
-    init_tracking(server.ws)  # in-process MLflow reads this worker's trained store
+    set_tracking_to_workspace(server.ws)  # in-process MLflow reads this worker's trained store
     tensors = to_named_tensors(test_rows)
     with without_type_hint_warning():
         expected = mlflow.pyfunc.load_model(models["dict"].registered_uri).predict(tensors)
@@ -105,7 +105,7 @@ def test_metadata_matches_the_signature(served):
     import mlflow
 
     server, models = served
-    init_tracking(server.ws)  # in-process MLflow reads this worker's trained store
+    set_tracking_to_workspace(server.ws)  # in-process MLflow reads this worker's trained store
     meta = V2Client(server.url, "wine-classifier").metadata()
     info = mlflow.models.get_model_info(models["dataframe"].model_uri)
     assert [i["name"] for i in meta["inputs"]] == [c["name"] for c in info.signature.inputs.to_dict()]

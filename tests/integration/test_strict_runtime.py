@@ -19,7 +19,7 @@ from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.server import serve
 from wine_serving.settings import STRICT_RUNTIME, model_settings
 from wine_serving.training import to_named_tensors, to_tensor, without_type_hint_warning
-from wine_serving.workspace import init_tracking
+from wine_serving.workspace import set_tracking_to_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +62,7 @@ def test_too_many_rows_are_refused_by_the_server(strict):
 
 def test_valid_requests_get_exactly_the_stock_answers_in_all_four_families(strict):
     server, ws, models = strict
-    init_tracking(ws)  # in-process MLflow reads this worker's trained store
+    set_tracking_to_workspace(ws)  # in-process MLflow reads this worker's trained store
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
     column = np.asarray(mlflow.pyfunc.load_model(models["dataframe"].registered_uri).predict(test_x)).ravel()
     tensor_model = mlflow.pyfunc.load_model(models["tensor"].registered_uri)

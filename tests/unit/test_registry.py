@@ -14,7 +14,7 @@ from wine_serving.registry import (
     model_uris,
 )
 from wine_serving.training import MODEL_NAME
-from wine_serving.workspace import init_tracking
+from wine_serving.workspace import TRACKING_ENV, set_tracking_to_workspace
 
 
 def test_latest_run_is_found_by_tag(trained):
@@ -52,7 +52,7 @@ def test_every_uri_form_loads_the_same_model(trained):
     import mlflow
 
     ws, models = trained
-    init_tracking(ws)  # in-process MLflow reads this worker's trained store
+    set_tracking_to_workspace(ws)  # in-process MLflow reads this worker's trained store
     uris = model_uris(models["dataframe"], ws)
     assert set(uris) == {"local path", "runs:/", "models:/m-<id>", "models:/<name>/<version>"}
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
@@ -77,12 +77,48 @@ def test_ensure_model_keeps_the_baseline_when_better_versions_exist(workspace):
     assert find_version(alpha=0.3, l1_ratio=0.3, ws=workspace) is None
 
 
-def test_reads_leave_mlflows_process_wide_store_alone(trained, workspace):
-    """A lookup must not re-point MLflow: a test or notebook in the same process would follow it."""
+def _mlflow_state():
+    import os
+
     import mlflow
 
-    ws, models = trained
-    init_tracking(workspace)  # this process's MLflow points at another store
-    assert latest_version(models["dataframe"].registered_name, ws=ws) is not None
-    assert latest_run_id(ws=ws) == models["dataframe"].run_id
-    assert mlflow.get_tracking_uri() == workspace.embedded_tracking_uri
+    return mlflow.is_tracking_uri_set(), mlflow.get_tracking_uri(), os.environ.get(TRACKING_ENV)
+
+
+@pytest.mark.parametrize("before", ["never set", "another store"])
+def test_no_helper_moves_mlflows_process_wide_store(workspace, tmp_path, before):
+    """Reads, ``ensure_*`` (training included) and the image build leave MLflow where it was.
+
+    A notebook that ran after 01-03 found the model without training and then asked
+    MLflow's default store (``./mlflow.db`` beside the notebook); a helper that moves
+    the store as a side effect makes a notebook behave differently alone and in order.
+    """
+    import mlflow
+
+    from wine_serving import deploy
+    from wine_serving.registry import find_version, result_from_version
+    from wine_serving.workspace import Workspace, tracking_server
+
+    mlflow.set_tracking_uri(None)
+    if before == "another store":
+        set_tracking_to_workspace(Workspace(tmp_path / "other").ensure_dirs())
+    state = _mlflow_state()
+    assert state[0] is (before == "another store")
+
+    trained_now = ensure_model("dict", workspace)  # trains the tensor model, then the dict model
+    assert _mlflow_state() == state, "ensure_model (training)"
+    column = ensure_model("dataframe", workspace)
+    assert _mlflow_state() == state, "ensure_model (training)"
+    assert ensure_model("dict", workspace).run_id == trained_now.run_id
+    assert _mlflow_state() == state, "ensure_model (found)"
+    version = find_version(ws=workspace)
+    result_from_version(version, workspace)
+    latest_version(ws=workspace), latest_run_id(ws=workspace)
+    model_uris(column, workspace)
+    assert _mlflow_state() == state, "registry reads"
+    deploy.build_context(column.model_uri, ws=workspace, folder=tmp_path / "image")
+    assert _mlflow_state() == state, "deploy.build_context"
+    with tracking_server("http://127.0.0.1:1"):
+        assert mlflow.get_tracking_uri() == "http://127.0.0.1:1"
+    assert _mlflow_state() == state, "tracking_server"
+    mlflow.set_tracking_uri(None)

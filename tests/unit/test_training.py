@@ -7,7 +7,7 @@ import pytest
 
 from wine_serving.data import FEATURES
 from wine_serving.training import MODEL_NAME, TENSOR_MODEL_NAME, train_elasticnet
-from wine_serving.workspace import init_tracking
+from wine_serving.workspace import set_tracking_to_workspace
 
 
 def test_default_model_matches_the_seed(trained):
@@ -22,7 +22,7 @@ def test_signature_output_is_what_the_model_returns(trained):
     import mlflow
 
     ws, models = trained
-    init_tracking(ws)  # in-process MLflow reads this worker's trained store
+    set_tracking_to_workspace(ws)  # in-process MLflow reads this worker's trained store
     info = mlflow.models.get_model_info(models["dataframe"].model_uri)
     inputs = info.signature.inputs.to_dict()
     assert [c["name"] for c in inputs] == list(FEATURES)
@@ -36,7 +36,7 @@ def test_tensor_variant_has_a_float32_tensor_signature(trained):
     import mlflow
 
     ws, models = trained
-    init_tracking(ws)  # in-process MLflow reads this worker's trained store
+    set_tracking_to_workspace(ws)  # in-process MLflow reads this worker's trained store
     result = models["tensor"]
     assert result.registered_name == TENSOR_MODEL_NAME
     assert result.rmse == pytest.approx(0.793, abs=0.001)
@@ -84,7 +84,7 @@ def test_named_tensor_variant_wraps_the_tensor_model(trained):
     )
 
     ws, models = trained
-    init_tracking(ws)  # in-process MLflow reads this worker's trained store
+    set_tracking_to_workspace(ws)  # in-process MLflow reads this worker's trained store
     result = ensure_model("dict", ws)
     assert result.registered_name == DICT_MODEL_NAME and result.kind == "dict"
     assert ensure_model("dict", ws).registered_version == result.registered_version  # found, not logged again

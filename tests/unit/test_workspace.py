@@ -39,10 +39,10 @@ def test_server_env_carries_the_embedded_store(workspace):
 
 
 def _init_in_child(root: str, barrier) -> str:
-    from wine_serving.workspace import Workspace, init_tracking
+    from wine_serving.workspace import Workspace, set_tracking_to_workspace
 
     barrier.wait(timeout=30)
-    return init_tracking(Workspace(Path(root)).ensure_dirs())
+    return set_tracking_to_workspace(Workspace(Path(root)).ensure_dirs())
 
 
 def test_two_processes_create_a_fresh_store_at_once(tmp_path):

@@ -23,7 +23,7 @@ from wine_serving.process.inspection import cpu_by_process
 from wine_serving.process.managed import start_on_free_ports
 from wine_serving.process.ports import free_port
 from wine_serving.traffic.throughput import LoadResult, encode_post, grpc_load, http_load
-from wine_serving.workspace import Workspace, get_workspace, init_tracking
+from wine_serving.workspace import Workspace, get_workspace, using_workspace_store
 
 START_AT_ONCE = 6  # the quick plan starts all of its six at once
 START_TIMEOUT = 180.0
@@ -178,7 +178,6 @@ def run(quick: bool = True, ws: Workspace | None = None, progress: bool = True, 
     from wine_serving.registry import ensure_model
 
     ws = ws or get_workspace()
-    init_tracking(ws)  # the in-process pyfunc row loads models:/ URIs from this workspace's store
     plan = plan or (QUICK if quick else FULL)
     specs = [s for s in SERVERS if (s.config in configs if configs else (s.quick or not quick))]
     result = ensure_model(ws=ws)
@@ -188,7 +187,8 @@ def run(quick: bool = True, ws: Workspace | None = None, progress: bool = True, 
            for n in plan.batch_rows}
     payloads = Payloads(test_x, big)
 
-    rows = _pyfunc_rows(model_uri, payloads, plan)
+    with using_workspace_store(ws):  # the in-process row loads a models:/ URI from this store
+        rows = _pyfunc_rows(model_uri, payloads, plan)
     with running_servers(specs, model_uri, ws) as servers:
         jobs: list[tuple[ServerSpec, str, int, int]] = []
         for spec in specs:
