@@ -39,20 +39,6 @@ def test_known_pins():
     assert pins["mkdocs"].startswith("1.")
 
 
-CONDA_INSTALL = "uv pip install --no-deps -r requirements.lock && uv pip install --no-deps -e ."
-
-
-def test_environment_yml_installs_the_lock_and_the_package():
-    """pip cannot install a lock that overrides a declared cap, so conda brings Python and uv,
-    and the same no-deps install as ``make setup`` follows, written in the file and the README."""
-    text = (ROOT / "environment.yml").read_text()
-    assert yaml.safe_load(text)["dependencies"] == ["python=3.11", "uv"]
-    assert CONDA_INSTALL in text
-    conda = (ROOT / "README.md").read_text(encoding="utf-8").split("### conda", 1)[1].split("\n## ", 1)[0]
-    assert CONDA_INSTALL in conda
-    assert "--no-deps -r requirements.lock" in (ROOT / "Makefile").read_text()
-
-
 def test_installed_environment_is_the_locked_one():
     pins = lock_pins()
     for name in ("mlserver", "mlflow", "uvloop", "pandas", "scikit-learn", "numpy"):
