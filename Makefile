@@ -14,7 +14,7 @@ MERMAID_VERSION := 11.12.0
 MERMAID_JS := docs/assets/javascripts/mermaid.min.js
 
 .PHONY: setup prereqs tutorial lab test test-fast test-integration test-built test-notebooks docs serve-docs lint clean lock bench bench-quick \
-	precommit versions canary-newest canary-lowest
+	precommit versions canary-newest canary-lowest test-python
 
 # KServe's model server (notebook 14, the benchmark) lives in its own venv: see peers/.
 KSERVE_VENV := .venv-kserve
@@ -149,6 +149,21 @@ define canary
 	$(BUILD)/canary-$(1)/venv/bin/python -m pytest -p no:cacheprovider -n $(JOBS) --nbmake \
 	  --nbmake-timeout=600 $(BUILD)/canary-$(1)/notebooks
 endef
+
+# The core notebooks (01-05) on another interpreter from the same lock: how each Python the
+# README names is tested (`make test-python PYTHON=python3.12`; an unsupported one is refused).
+PYCHECK := $(BUILD)/python-check
+test-python:
+	@$(PYTHON) tools/check_python.py
+	rm -rf $(PYCHECK) && $(PYTHON) -m venv $(PYCHECK)/venv
+	$(PYCHECK)/venv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(PYCHECK)/venv/bin/uv pip install --quiet --compile-bytecode --python $(PYCHECK)/venv/bin/python \
+	  --no-deps -r requirements.lock
+	$(PYCHECK)/venv/bin/uv pip install --quiet --python $(PYCHECK)/venv/bin/python --no-deps -e .
+	$(PYCHECK)/venv/bin/python tools/known_warnings.py
+	$(PYCHECK)/venv/bin/python tools/versions.py
+	$(PYCHECK)/venv/bin/python -m pytest -p no:cacheprovider -n $(JOBS) --nbmake --nbmake-timeout=600 \
+	  $(foreach nb,$(CANARY_NOTEBOOKS),notebooks/$(nb).ipynb)
 
 canary-newest:
 	$(call canary,newest,highest)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -50,14 +51,20 @@ def run(folder: Path, *, output: Path | None = None, report: Path | None = None,
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         started = time.monotonic()
+        # The kernel process's own messages (not the cells' output) go to a log in the workspace,
+        # as JupyterLab keeps them in its terminal: ipykernel warns there about TCP transport.
+        kernel_log = ws.logs_dir / f"kernel-{path.stem}.log"
         try:
-            # The kernel starts in the notebook's folder, as JupyterLab starts it.
-            NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent.resolve())}}).execute()
+            with kernel_log.open("w", encoding="utf-8") as log:
+                # The kernel starts in the notebook's folder, as JupyterLab starts it.
+                NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                               resources={"metadata": {"path": str(path.parent.resolve())}}
+                               ).execute(stderr=log)
             status, detail = "ok", summary_line(nb)
         except CellExecutionError as exc:
-            lines = [line for line in str(exc).strip().splitlines() if line.strip()]
-            status, detail = "FAILED", lines[-1] if lines else repr(exc)
+            text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the traceback's terminal colours
+            lines = [line for line in text.strip().splitlines() if line.strip()]
+            status, detail = "FAILED", (lines[-1] if lines else repr(exc)) + f" (kernel log: {kernel_log})"
         seconds = time.monotonic() - started
         if output:
             nbformat.write(nb, output / path.name)

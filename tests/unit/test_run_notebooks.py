@@ -1,0 +1,39 @@
+"""The runner behind ``make tutorial``: in order, one summary line each, failures named, exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+
+import run_notebooks  # noqa: E402
+
+
+def _notebook(folder: Path, name: str, *sources: str) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nbformat.write(nb, folder / name)
+
+
+def test_runs_in_order_reports_each_summary_and_fails_by_name(workspace, tmp_path):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    _notebook(folder, "01_first.ipynb", "x = 1",
+              "print('a table\\nof two lines')\nprint('first: done')")
+    _notebook(folder, "02_second.ipynb", "print('second')\nassert 1 + 1 == 3, 'arithmetic'")
+    _notebook(folder, "03_third.ipynb", "print('third: ran after a failure')")
+    report = tmp_path / "report.json"
+    code = run_notebooks.main([str(folder), "--output", str(tmp_path / "out"), "--report", str(report)])
+    assert code == 1
+    entries = json.loads(report.read_text())["notebooks"]
+    assert [(e["notebook"], e["status"]) for e in entries] == [
+        ("01_first.ipynb", "ok"), ("02_second.ipynb", "FAILED"), ("03_third.ipynb", "ok")]
+    assert entries[0]["summary"] == "first: done"
+    failure = entries[1]["summary"]
+    assert failure.startswith("AssertionError: arithmetic") and "kernel log:" in failure
+    assert "\x1b" not in failure
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [e["notebook"] for e in entries]
+    assert (workspace.logs_dir / "kernel-02_second.log").is_file()
