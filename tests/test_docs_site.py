@@ -39,6 +39,7 @@ PAGES = {
     "12": "tutorial/12_reliability/",
     "13": "tutorial/13_strict_runtime/",
     "14": "tutorial/14_second_v2_server/",
+    "15": "tutorial/15_observability/",
     "terminal": "terminal/",
     "reliability": "reliability/",
     "deploy": "deploy/",

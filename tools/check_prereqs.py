@@ -1,10 +1,10 @@
 """Name, before anything runs, each program ``make test`` needs that this machine lacks.
 
-``make tutorial`` needs Python and make only; ``make test`` also builds and reads the docs
-site: headless Chromium for the browser tests, a CJK font so Chinese text is glyphs
-(not boxes) in screenshots and plots, and npm to fetch Mermaid. Without this check a
-missing one shows up twenty minutes in as an unrelated-looking traceback. The one
-``apt-get`` line is the README's; ``.ci/run`` installs the same packages.
+``make tutorial`` needs Python, make and (for notebook 15) Prometheus; ``make test`` also
+builds and reads the docs site: headless Chromium for the browser tests, a CJK font so
+Chinese text is glyphs (not boxes) in screenshots and plots, and npm to fetch Mermaid.
+Without this check a missing one shows up twenty minutes in as an unrelated-looking
+traceback. The one ``apt-get`` line is the README's; ``.ci/run`` installs the same packages.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-APT_LINE = "sudo apt-get install chromium fonts-noto-cjk nodejs npm python3-venv"
+APT_LINE = "sudo apt-get install chromium fonts-noto-cjk nodejs npm prometheus python3-venv"
 
 
 def has_cjk_font() -> bool:
@@ -34,6 +34,9 @@ def missing() -> list[str]:
     if not has_cjk_font():
         problems.append("No font covers Traditional Chinese (pages and plots would show boxes): "
                         "install fonts-noto-cjk.")
+    if not (shutil.which("prometheus") and shutil.which("promtool")):
+        problems.append("Prometheus is missing (notebook 15 starts one, and promtool checks its rules): "
+                        "install the Debian package prometheus.")
     if not shutil.which("npm"):
         problems.append("npm is missing (the docs build fetches Mermaid from the npm registry): "
                         "install nodejs and npm.")

@@ -303,5 +303,16 @@ def write_all(model_uri: str, storage_uri: str, *, ws: Workspace | None = None,
         "kubernetes": write_yaml(kubernetes_manifests(image), root / "kubernetes.yaml"),
         "kserve": write_yaml([kserve_inference_service(storage_uri)], root / "kserve.yaml"),
         "seldon": write_yaml([seldon_server(), seldon_model(storage_uri)], root / "seldon.yaml"),
+        **write_monitoring(root),
     }
 
+
+def write_monitoring(root: Path) -> dict[str, Path]:
+    """The alert rules notebook 15 fires locally, for the cluster's Prometheus (``promtool check
+    rules`` validates the file offline). The pods are found by the ``prometheus.io/*`` annotations
+    of the Deployment's template; a cluster's own scrape job reads them (Debian's promtool is built
+    without Kubernetes service discovery, so a ``kubernetes_sd_configs`` job cannot be checked here)."""
+    from wine_serving import monitoring
+
+    rules = monitoring.write_yaml(monitoring.alert_rules(), root / "prometheus-rules.yaml")
+    return {"prometheus-rules": rules}

@@ -50,12 +50,13 @@ def test_mlflow_models_serve_bad_uri_fails_clearly(trained):
 
 def test_tracking_server_registers_and_serves_artifacts(workspace):
     with TrackingServer(free_port(), ws=workspace) as server:
+        before = mlflow.get_tracking_uri()
         with tracking_server(server.url):
             assert os.environ[TRACKING_ENV] == server.url
             result = train_elasticnet(alpha=0.1, l1_ratio=0.1, ws=workspace)
             location = mlflow.MlflowClient().get_logged_model(result.model_id).artifact_location
         assert TRACKING_ENV not in os.environ
-        assert mlflow.get_tracking_uri() == workspace.embedded_tracking_uri
+        assert mlflow.get_tracking_uri() == before  # exactly where it pointed before the block
         assert location.startswith("mlflow-artifacts:/")
         assert list(server.artifacts_destination.rglob("MLmodel"))
         assert not list(workspace.artifacts_dir.rglob("MLmodel"))  # nothing went to the local store
@@ -64,12 +65,12 @@ def test_tracking_server_registers_and_serves_artifacts(workspace):
 
 
 def test_tracking_server_context_restores_a_users_uri(workspace, monkeypatch):
+    mlflow.set_tracking_uri(None)  # nothing set in this process: the user's variable decides
     monkeypatch.setenv(TRACKING_ENV, "http://127.0.0.1:1")
     with tracking_server("http://127.0.0.1:2"):
         assert os.environ[TRACKING_ENV] == "http://127.0.0.1:2"
         assert mlflow.get_tracking_uri() == "http://127.0.0.1:2"
     assert os.environ[TRACKING_ENV] == "http://127.0.0.1:1"
     assert mlflow.get_tracking_uri() == "http://127.0.0.1:1"
-    monkeypatch.delenv(TRACKING_ENV)
-    mlflow.set_tracking_uri(workspace.embedded_tracking_uri)  # MLflow's URI is process-global
-    os.environ.pop(TRACKING_ENV, None)
+    mlflow.set_tracking_uri(None)  # MLflow's URI is process-global: leave it unset
+    monkeypatch.delenv(TRACKING_ENV, raising=False)

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "wine_serving"
 CORE = {"workspace", "errors", "data", "training", "named_tensor_model", "registry", "settings",
         "preflight", "server", "client"}
 LATER = {"bench", "traffic", "deploy", "bad_requests", "mlflow_servers", "plotting", "strict_runtime",
-         "kserve_server", "triton_grpc_client", "locks"}
+         "kserve_server", "triton_grpc_client", "locks", "monitoring"}
 # Packages only the `dev` extra installs: a plain `pip install .` has none of them.
 DEV_ONLY = ("matplotlib", "nbclient", "nbformat", "kubernetes_validate", "tritonclient", "playwright",
             "pytest", "jupyterlab", "mkdocs")

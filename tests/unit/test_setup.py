@@ -77,7 +77,7 @@ def test_make_setup_refuses_before_making_a_venv(tmp_path):
 def test_prerequisites_of_make_test_are_named_when_missing(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     problems = check_prereqs.missing()
-    assert [p.split(" ")[0] for p in problems] == ["Chromium", "No", "npm"]
+    assert [p.split(" ")[0] for p in problems] == ["Chromium", "No", "Prometheus", "npm"]
     assert all("\n" not in p for p in problems)
 
 
