@@ -14,7 +14,7 @@ MERMAID_VERSION := 11.12.0
 MERMAID_JS := docs/assets/javascripts/mermaid.min.js
 
 .PHONY: setup prereqs tutorial lab test test-fast test-integration test-built test-notebooks docs serve-docs lint clean lock bench bench-quick \
-	precommit versions canary-newest canary-lowest test-python
+	precommit versions canary-newest canary-lowest canary-next test-python
 
 # KServe's model server (notebook 14, the benchmark) lives in its own venv: see peers/.
 KSERVE_VENV := .venv-kserve
@@ -68,7 +68,8 @@ lint: setup
 # Tests split by cost: unit (no server; under a minute), integration (real servers), and the
 # checks of what was built (executed notebooks, docs site, lock and environment).
 # The static checks read only committed files, so they run with the unit tests.
-STATIC_TESTS := tests/test_notebooks.py tests/test_repository.py tests/test_project_files.py tests/test_environment.py
+STATIC_TESTS := tests/test_notebooks.py tests/test_repository.py tests/test_project_files.py tests/test_environment.py \
+  tests/test_vocabulary.py
 test-fast: setup
 	$(PY) -m pytest -n $(JOBS) tests/unit $(STATIC_TESTS)
 
@@ -150,20 +151,34 @@ define canary
 	  --nbmake-timeout=600 $(BUILD)/canary-$(1)/notebooks
 endef
 
-# The core notebooks (01-05) on another interpreter from the same lock: how each Python the
-# README names is tested (`make test-python PYTHON=python3.12`; an unsupported one is refused).
-PYCHECK := $(BUILD)/python-check
+# A fresh venv in $(1) from the requirements file $(2), installed as `make setup` installs the
+# lock (no dependency resolution), then notebooks 01-05, each on an empty workspace of its own.
+define core_notebooks
+	rm -rf $(1)/venv && mkdir -p $(1) && $(PYTHON) -m venv $(1)/venv
+	$(1)/venv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(1)/venv/bin/uv pip install --quiet --compile-bytecode --python $(1)/venv/bin/python --no-deps -r $(2)
+	$(1)/venv/bin/uv pip install --quiet --python $(1)/venv/bin/python --no-deps -e .
+	$(1)/venv/bin/python tools/known_warnings.py
+	$(1)/venv/bin/python tools/versions.py | tee $(1)/versions.txt
+	$(1)/venv/bin/python -m pytest -p no:cacheprovider -n $(JOBS) --nbmake --nbmake-timeout=600 \
+	  $(foreach nb,$(CANARY_NOTEBOOKS),notebooks/$(nb).ipynb)
+endef
+
+# How each Python the README names is tested: `make test-python PYTHON=python3.12` runs 01-05
+# from the same lock on that interpreter; an unsupported one is refused in one sentence.
 test-python:
 	@$(PYTHON) tools/check_python.py
-	rm -rf $(PYCHECK) && $(PYTHON) -m venv $(PYCHECK)/venv
-	$(PYCHECK)/venv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(PYCHECK)/venv/bin/uv pip install --quiet --compile-bytecode --python $(PYCHECK)/venv/bin/python \
-	  --no-deps -r requirements.lock
-	$(PYCHECK)/venv/bin/uv pip install --quiet --python $(PYCHECK)/venv/bin/python --no-deps -e .
-	$(PYCHECK)/venv/bin/python tools/known_warnings.py
-	$(PYCHECK)/venv/bin/python tools/versions.py
-	$(PYCHECK)/venv/bin/python -m pytest -p no:cacheprovider -n $(JOBS) --nbmake --nbmake-timeout=600 \
-	  $(foreach nb,$(CANARY_NOTEBOOKS),notebooks/$(nb).ipynb)
+	$(call core_notebooks,$(BUILD)/python-check,requirements.lock)
+
+# The canary looks ahead: 01-05 on MLServer's next (pre-)release, with the uvloop its metadata
+# requires (>=0.22.1,<0.24) and this repository's fastapi/starlette overrides kept from the lock.
+NEXT_PINS := mlserver==1.7.2rc1 mlserver-mlflow==1.7.2rc1 uvloop==0.23.0
+canary-next:
+	@$(PYTHON) tools/check_python.py
+	mkdir -p $(BUILD)/canary-next
+	grep -vE '^(mlserver|mlserver-mlflow|uvloop)==' requirements.lock > $(BUILD)/canary-next/requirements.txt
+	printf '%s\n' $(NEXT_PINS) >> $(BUILD)/canary-next/requirements.txt
+	$(call core_notebooks,$(BUILD)/canary-next,$(BUILD)/canary-next/requirements.txt)
 
 canary-newest:
 	$(call canary,newest,highest)

@@ -43,7 +43,7 @@ def test_every_load_is_measured_without_errors(tiny_table):
     assert single.requests == 2 * TINY.throughput_requests
     # The floor does almost nothing: 40 single-row requests can cost it less than psutil's 10 ms tick.
     assert (table[~table.config.isin(["in-process", "floor"])].server_cpu_s > 0).all()
-    assert (table[table.config == "floor"].server_cpu_s >= 0).all()
+    assert table[table.config == "floor"].server_cpu_s.notna().all()  # measured, possibly 0
     assert (table.p50_ms <= table.p90_ms).all() and (table.p90_ms <= table.p99_ms).all()
     served = table[table.config != "in-process"]
     assert (served.busiest_process_cpu_s <= served.server_cpu_s).all()
@@ -76,9 +76,11 @@ def test_reports_are_written_and_readable(tiny_table, tmp_path):
     peers = {row["server"]: row for row in document["best_against_best_c32"]}
     assert set(peers) == set(bench.FAMILIES.values())
     assert peers[bench.FAMILIES["floor"]]["fraction_of_floor"] == 1.0
-    assert all(row["p99_ms"] > 0 and row["server_cpu_ms_per_request"] >= 0 for row in peers.values())
+    assert all(row["p99_ms"] > 0 and row["server_cpu_ms_per_request"] == row["server_cpu_ms_per_request"]
+               for row in peers.values())  # a number, not NaN (the floor's can be 0)
     assert all(row["server_cpu_ms_per_request"] > 0 for name, row in peers.items() if "floor" not in name)
-    assert all(row["server_cores"] >= row["busiest_process_cores"] >= 0 for row in peers.values())
+    assert all(row["server_cores"] >= row["busiest_process_cores"] > 0
+               for name, row in peers.items() if "floor" not in name)
     scoring = {row["server"]: row for row in document["batch_scoring"]}
     assert all(row["rows/s, 2,000-row requests"] > 0 for row in scoring.values())
     assert paths["best"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -5,17 +5,12 @@ from __future__ import annotations
 import pytest
 
 from wine_serving.process.inspection import is_loopback
-from wine_serving.process.ports import LOOPBACK, free_ports, require_loopback
-from wine_serving.settings import server_settings
+from wine_serving.process.ports import free_ports, require_loopback
 
 
 def test_ipv4_mapped_loopback_counts_and_others_do_not():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("::ffff:127.0.0.1")
     assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("192.168.1.5")
-
-
-def test_settings_bind_loopback_by_default():
-    assert server_settings(1, 2, 3)["host"] == LOOPBACK == "127.0.0.1"
 
 
 @pytest.mark.parametrize("url", ["http://10.0.0.1:8080/v2", "http://example.com/invocations"])

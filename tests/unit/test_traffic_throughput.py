@@ -53,7 +53,7 @@ def test_answers_are_kept_by_request_index(echo):
     result = http_load(f"{echo}/echo", bodies, total=20, concurrency=4, keep_bodies=True)
     assert result.requests == 20 and result.errors == 0 and len(result.latencies) == 20
     assert all(result.json(i) == {"i": i % 5} for i in range(20))
-    assert result.client_cpu_seconds >= 0 and result.rps > 0
+    assert result.client_cpu_seconds > 0 and result.rps > 0
 
 
 def test_chunked_responses_are_read(echo):
