@@ -20,6 +20,7 @@ import requests
 
 from wine_serving.client import V2Client, invocations_payload, named_columns
 from wine_serving.errors import WineServingError, summarize_server_error
+from wine_serving.process.managed import v2_ready
 from wine_serving.process.ports import require_loopback
 
 COLUMN_MODEL = "wine-classifier"
@@ -156,15 +157,6 @@ def _client_error(case: BadInput, base_url: str, frame: pd.DataFrame, payload: A
     return "(not refused)"
 
 
-def server_ready(base_url: str, models: Sequence[str] = (COLUMN_MODEL, TENSOR_MODEL)) -> bool:
-    """The server and each of ``models`` answer ready."""
-    paths = ("/v2/health/ready", *(f"/v2/models/{name}/ready" for name in models))
-    try:
-        return all(requests.get(f"{base_url}{p}", timeout=10).status_code == 200 for p in paths)
-    except requests.RequestException:
-        return False
-
-
 def run_case(base_url: str, case: BadInput, frame: pd.DataFrame, *, timeout: float = 120.0,
              models: Sequence[str] = (COLUMN_MODEL, TENSOR_MODEL)) -> Outcome:
     """Ask the client first, then send the raw request and check the server (and ``models``) still ready."""
@@ -182,5 +174,5 @@ def run_case(base_url: str, case: BadInput, frame: pd.DataFrame, *, timeout: flo
         status, message = None, f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - started
     short = "(answered)" if status == 200 else summarize_server_error(message, limit=160)
-    return Outcome(case.key, case.description, status, short, server_ready(base_url, models), seconds,
-                   len(body), client_error)
+    ready = v2_ready(base_url, models, timeout=10)  # generous: it may follow a 130 MB body
+    return Outcome(case.key, case.description, status, short, ready, seconds, len(body), client_error)

@@ -26,7 +26,7 @@ from wine_serving.settings import (
     server_settings,
     validate_server_settings,
 )
-from wine_serving.workspace import Workspace, get_workspace, using_workspace_store
+from wine_serving.workspace import Workspace, checkout_root, get_workspace, using_workspace_store
 
 APP = "wine-classifier"
 IMAGE = "registry.example.com/wine-serving/wine-classifier:1.0.0"
@@ -94,10 +94,11 @@ def build_wheel(folder: Path) -> str:
 
     Only from a source checkout: the wheel is built from the ``pyproject.toml`` beside ``src/``.
     """
-    source = Path(__file__).resolve().parents[2]
-    if not (source / "pyproject.toml").is_file():
-        raise FileNotFoundError(f"No pyproject.toml at {source}: build the image from a checkout "
-                                "of this repository, where wine_serving is installed with `make setup`.")
+    source = checkout_root()
+    if source is None:
+        raise FileNotFoundError("wine_serving is not running from a checkout (no pyproject.toml beside "
+                                "src/): build the image from a checkout of this repository, where "
+                                "`make setup` installs it.")
     folder.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "--quiet", "-w", str(folder), str(source)],

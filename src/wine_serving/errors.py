@@ -8,7 +8,11 @@ from types import ModuleType
 
 
 class WineServingError(RuntimeError):
-    """Base class, so a notebook can catch everything this package raises."""
+    """Base of the errors about the outside world (a server, a model, the data): one type to catch.
+
+    A wrong argument is a ``ValueError`` and a missing file a ``FileNotFoundError``, as in
+    any Python library; this class does not promise to cover those.
+    """
 
 
 class MissingExtraError(WineServingError, ImportError):

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from wine_serving.errors import ServerStartError
 from wine_serving.process.managed import DEFAULT_START_TIMEOUT, ManagedProcess, v2_ready
-from wine_serving.process.ports import free_port
-from wine_serving.workspace import Workspace
+from wine_serving.process.ports import free_ports
+from wine_serving.workspace import Workspace, checkout_root
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = checkout_root() or Path.cwd()  # the KServe venv exists only in a checkout (make setup)
 KSERVE_VENV = ROOT / ".venv-kserve"
 KSERVE_MODEL = ROOT / "peers" / "kserve_model.py"
 
@@ -44,16 +44,14 @@ class KServeServer(ManagedProcess):
                  ws: Workspace | None = None, start_timeout: float = DEFAULT_START_TIMEOUT) -> None:
         if not models:
             raise ValueError("KServeServer needs at least one model (name -> MLflow URI).")
-        self.port = http_port or free_port()
-        self.grpc_port = grpc_port or free_port()
+        # One call for both: two separate free_port() calls may hand back the same port.
+        http_free, grpc_free = free_ports(2)
+        self.port = http_port or http_free
+        self.grpc_port = grpc_port or grpc_free
         super().__init__(ws=ws, start_timeout=start_timeout, log_name=f"kserve-{self.port}")
         self.models = dict(models)
         self.workers = workers
         self.latency_logging = latency_logging
-
-    @property
-    def grpc_target(self) -> str:
-        return f"{self.client_host}:{self.grpc_port}"
 
     @property
     def command(self) -> list[str]:

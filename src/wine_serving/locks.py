@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from wine_serving.workspace import checkout_root
+
+ROOT = checkout_root() or Path.cwd()  # read by tests and notebook 14, which run in a checkout
 MAIN_LOCK = ROOT / "requirements.lock"
 KSERVE_LOCK = ROOT / "peers" / "requirements-kserve.lock"
 

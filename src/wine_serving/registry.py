@@ -26,7 +26,7 @@ from wine_serving.training import (
     log_named_tensor_model,
     train_elasticnet,
 )
-from wine_serving.workspace import EXPERIMENT_NAME, Workspace, ensure_store, get_workspace
+from wine_serving.workspace import Workspace, ensure_store, get_workspace
 
 
 def _client(ws: Workspace):
@@ -34,29 +34,6 @@ def _client(ws: Workspace):
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(ensure_store(ws))
-
-
-def latest_run_id(kind: str = DATAFRAME_KIND, ws: Workspace | None = None) -> str | None:
-    """The newest tutorial run of ``kind``, found with ``search_runs`` and the run's tag."""
-    ws = ws or get_workspace()
-    client = _client(ws)
-    experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
-    if experiment is None:
-        return None
-    runs = client.search_runs(
-        [experiment.experiment_id],
-        filter_string=f"tags.`{KIND_TAG}` = '{kind}' and attributes.status = 'FINISHED'",
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
-    )
-    return runs[0].info.run_id if runs else None
-
-
-def latest_version(name: str = MODEL_NAME, ws: Workspace | None = None):
-    """The highest registered version of ``name`` (a ``ModelVersion``), or None."""
-    ws = ws or get_workspace()
-    versions = _client(ws).search_model_versions(f"name = '{name}'")
-    return max(versions, key=lambda v: int(v.version)) if versions else None
 
 
 def version_model_id(version) -> str:

@@ -76,10 +76,6 @@ class MLServer(ManagedProcess):
         return self.http_port
 
     @property
-    def grpc_target(self) -> str:
-        return f"{self.client_host}:{self.grpc_port}"
-
-    @property
     def metrics_url(self) -> str:
         return f"http://{self.client_host}:{self.metrics_port}/metrics"
 

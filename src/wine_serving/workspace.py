@@ -19,17 +19,33 @@ TRACKING_ENV = "MLFLOW_TRACKING_URI"
 EXPERIMENT_NAME = "wine-quality"
 
 
-def _repo_root() -> Path:
-    """The checkout this package was installed from (editable install)."""
-    return Path(__file__).resolve().parents[2]
+def checkout_root(module_file: str | Path = __file__) -> Path | None:
+    """The source checkout this package runs from (``make setup`` installs it editable), else None.
+
+    The one place that knows the layout ``<checkout>/src/wine_serving/``. After a plain
+    ``pip install .`` the package lives in ``site-packages`` and there is no checkout:
+    callers then need another answer (the workspace) or a clear message (lock files, the
+    KServe venv and the package's wheel only exist in a checkout).
+    """
+    candidate = Path(module_file).resolve().parents[2]
+    pyproject = candidate / "pyproject.toml"
+    if pyproject.is_file() and 'name = "wine-serving"' in pyproject.read_text(encoding="utf-8"):
+        return candidate
+    return None
+
+
+# Outside a checkout (a plain ``pip install``) the workspace goes here unless moved.
+INSTALLED_HOME = Path.home() / "wine-serving-workspace"
 
 
 def default_root() -> Path:
-    """``<repo>/workspace`` unless the environment moves it."""
+    """``<checkout>/workspace`` (git-ignored) unless ``WINE_SERVING_HOME`` moves it; outside a
+    checkout ``~/wine-serving-workspace``, never a folder inside ``site-packages``."""
     override = os.environ.get(HOME_ENV)
     if override:
         return Path(override).expanduser().resolve()
-    return _repo_root() / "workspace"
+    checkout = checkout_root()
+    return checkout / "workspace" if checkout else INSTALLED_HOME
 
 
 @dataclass(frozen=True)

@@ -8,24 +8,10 @@ import pytest
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.registry import (
     ensure_model,
-    latest_run_id,
-    latest_version,
     logged_model_dir,
     model_uris,
 )
-from wine_serving.training import MODEL_NAME
 from wine_serving.workspace import TRACKING_ENV, set_tracking_to_workspace
-
-
-def test_latest_run_is_found_by_tag(trained):
-    ws, models = trained
-    assert latest_run_id("dataframe", ws) == models["dataframe"].run_id
-    assert latest_run_id("tensor", ws) == models["tensor"].run_id
-
-
-def test_nothing_found_in_an_empty_workspace(workspace):
-    assert latest_run_id("dataframe", workspace) is None
-    assert latest_version(MODEL_NAME, workspace) is None
 
 
 def test_logged_model_dir_is_mlflow3_layout(trained):
@@ -113,7 +99,6 @@ def test_no_helper_moves_mlflows_process_wide_store(workspace, tmp_path, before)
     assert _mlflow_state() == state, "ensure_model (found)"
     version = find_version(ws=workspace)
     result_from_version(version, workspace)
-    latest_version(ws=workspace), latest_run_id(ws=workspace)
     model_uris(column, workspace)
     assert _mlflow_state() == state, "registry reads"
     deploy.build_context(column.model_uri, ws=workspace, folder=tmp_path / "image")

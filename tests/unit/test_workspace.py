@@ -75,3 +75,23 @@ def test_lock_is_exclusive(tmp_path):
             except BlockingIOError:
                 taken = True
     assert taken
+
+
+def test_the_checkout_is_found_and_nothing_outside_one(tmp_path):
+    from wine_serving.workspace import checkout_root
+
+    root = Path(__file__).resolve().parents[2]
+    assert checkout_root() == root
+    installed = tmp_path / "lib" / "python3.11" / "site-packages" / "wine_serving" / "workspace.py"
+    installed.parent.mkdir(parents=True)
+    installed.write_text("")
+    assert checkout_root(installed) is None  # a plain `pip install .`: no checkout above it
+
+
+def test_outside_a_checkout_the_workspace_is_in_the_home_folder(monkeypatch):
+    from wine_serving import workspace
+
+    monkeypatch.delenv("WINE_SERVING_HOME", raising=False)
+    monkeypatch.setattr(workspace, "checkout_root", lambda: None)
+    assert workspace.default_root() == workspace.INSTALLED_HOME == Path.home() / "wine-serving-workspace"
+    assert "site-packages" not in str(workspace.default_root())

@@ -22,14 +22,6 @@ def inference_workers(pid: int) -> list[psutil.Process]:
     return [proc for proc in process_tree(pid)[1:] if "spawn_main" in " ".join(proc.cmdline())]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of ``pid`` and its descendants; NaN once the process is gone."""
-    try:
-        return sum(times.user + times.system for times in (p.cpu_times() for p in process_tree(pid)))
-    except psutil.Error:
-        return float("nan")
-
-
 def cpu_by_process(pid: int) -> dict[int, float]:
     """User + system CPU of ``pid`` and each descendant, by PID.
 

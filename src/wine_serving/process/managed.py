@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -61,11 +61,11 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def v2_ready(url: str, model_names: list[str] | tuple[str, ...]) -> bool:
+def v2_ready(url: str, model_names: Sequence[str], timeout: float = 2.0) -> bool:
     """The V2 protocol's own readiness: the server's ``/v2/health/ready`` and each model's
     ``/v2/models/<name>/ready`` answer 200 (MLServer and KServe alike)."""
     paths = ["/v2/health/ready", *(f"/v2/models/{name}/ready" for name in model_names)]
-    return all(http_ok(f"{url}{path}") for path in paths)
+    return all(http_ok(f"{url}{path}", timeout=timeout) for path in paths)
 
 
 def start_on_free_ports(make: Callable[[], Owned], attempts: int = 3) -> Owned:
@@ -90,6 +90,7 @@ class ManagedProcess:
     kind = "server"
     host = LOOPBACK
     port = 0
+    grpc_port: int | None = None  # servers that also speak V2 gRPC set it
 
     def __init__(self, *, ws: Workspace | None = None, start_timeout: float = DEFAULT_START_TIMEOUT,
                  env: dict[str, str] | None = None, log_name: str = "server") -> None:
@@ -124,6 +125,13 @@ class ManagedProcess:
     @property
     def url(self) -> str:
         return f"http://{self.client_host}:{self.port}"
+
+    @property
+    def grpc_target(self) -> str:
+        """``host:port`` for a gRPC channel (``grpc.insecure_channel``, ``tritonclient.grpc``)."""
+        if self.grpc_port is None:
+            raise ValueError(f"{self.kind} serves no gRPC here")
+        return f"{self.client_host}:{self.grpc_port}"
 
     @property
     def pid(self) -> int | None:
