@@ -106,6 +106,21 @@ def test_no_english_ui_strings_or_default_alt_text():
     assert found == set()
 
 
+ADVISORY = re.compile(r"\b(?:CVE-\d{4}-\d+|GHSA(?:-[a-z0-9]{4}){3}|PYSEC-\d{4}-\d+)\b")
+
+
+def test_every_advisory_id_is_a_link():
+    """A reader checks an advisory at its source: each CVE, GHSA and PYSEC id links to it (OSV)."""
+    unlinked = {f"{_url(p)}: {m}" for p, page in PARSED.items()
+                for m in ADVISORY.findall(" ".join(page.loose_text))}
+    assert unlinked == set()
+    security = next(page for p, page in PARSED.items() if _url(p) == "/security/index.html")
+    linked = {href.rsplit("/", 1)[1] for href in security.links
+              if href.startswith("https://osv.dev/vulnerability/")}
+    written = set(ADVISORY.findall((ROOT / "docs" / "security.md").read_text(encoding="utf-8")))
+    assert written and linked == written
+
+
 def test_every_cited_issue_or_pr_is_a_link():
     unlinked = {f"{_url(p)}: {m}" for p, page in PARSED.items()
                 for m in CITATION.findall(" ".join(page.loose_text))}
