@@ -121,6 +121,12 @@ def test_every_advisory_id_is_a_link():
     assert written and linked == written
 
 
+def test_cell_tags_are_not_shown():
+    """``show-stderr`` tells the build which stderr to keep; it is no label for a reader."""
+    shown = {_url(p) for p in PAGES if 'class="cell-tag"' in p.read_text(encoding="utf-8")}
+    assert shown == set()
+
+
 def test_every_cited_issue_or_pr_is_a_link():
     unlinked = {f"{_url(p)}: {m}" for p, page in PARSED.items()
                 for m in CITATION.findall(" ".join(page.loose_text))}

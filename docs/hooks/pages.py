@@ -109,6 +109,9 @@ def _restructure(html: str, notebook: Path) -> str:
         cell["data-search-exclude"] = ""
     for anchor in soup.select("a.anchor-link"):
         anchor.decompose()
+    # Cell tags (``show-stderr``) steer the build and the tests; a reader has no use for them.
+    for toolbar in soup.select("div.celltoolbar"):
+        toolbar.decompose()
     for script in soup.select('script[src=""]'):
         script.decompose()
     for button in soup.select("clipboard-copy"):
