@@ -79,3 +79,27 @@ def test_points_mlflow_at_its_store_in_its_own_cells(path):
     source = "\n".join(code)
     if "mlflow.start_run(" in source:  # else the run lands in "Default", artifacts in ./mlruns
         assert -1 < source.find("mlflow.set_experiment(") < source.find("mlflow.start_run(")
+
+
+PLOT_TEXT_CALLS = {"set_xlabel", "set_ylabel", "set_title", "suptitle", "text", "annotate", "legend",
+                   "bar", "barh", "scatter", "plot", "axvspan", "axhline", "axvline"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_plot_labels_fall_back_when_no_cjk_font_is_installed(path):
+    """A machine without a CJK font draws Chinese as boxes: every Chinese plot label must be chosen
+    at run time (``label(zh, en)`` or ``zh if font else en``), never a bare Chinese literal."""
+    import ast
+
+    nb = nbformat.read(path, as_version=4)
+    bare = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in PLOT_TEXT_CALLS:
+                for value in [*node.args, *(k.value for k in node.keywords)]:
+                    if isinstance(value, (ast.Constant, ast.JoinedStr)) and CJK.search(ast.unparse(value)):
+                        bare.append((index, ast.unparse(value)))
+    assert bare == []
