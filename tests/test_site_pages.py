@@ -121,6 +121,12 @@ def test_every_advisory_id_is_a_link():
     assert written and linked == written
 
 
+def test_the_api_reference_is_not_in_the_search_index():
+    """Every reader downloads the index on first load; the reference is reached through the code map."""
+    docs = json.loads((SITE / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    assert docs and not [d["location"] for d in docs if d["location"].startswith("api/")]
+
+
 def test_cell_tags_are_not_shown():
     """``show-stderr`` tells the build which stderr to keep; it is no label for a reader."""
     shown = {_url(p) for p in PAGES if 'class="cell-tag"' in p.read_text(encoding="utf-8")}

@@ -23,7 +23,7 @@ def checkout_root(module_file: str | Path = __file__) -> Path | None:
     """The source checkout this package runs from (``make setup`` installs it editable), else None.
 
     The one place that knows the layout ``<checkout>/src/wine_serving/``. After a plain
-    ``pip install .`` the package lives in ``site-packages`` and there is no checkout:
+    ``pip install .`` the package lives in the environment's own package folder, with no checkout:
     callers then need another answer (the workspace) or a clear message (lock files, the
     KServe venv and the package's wheel only exist in a checkout).
     """
@@ -40,7 +40,7 @@ INSTALLED_HOME = Path.home() / "wine-serving-workspace"
 
 def default_root() -> Path:
     """``<checkout>/workspace`` (git-ignored) unless ``WINE_SERVING_HOME`` moves it; outside a
-    checkout ``~/wine-serving-workspace``, never a folder inside ``site-packages``."""
+    checkout ``~/wine-serving-workspace``, never a folder inside the installed package."""
     override = os.environ.get(HOME_ENV)
     if override:
         return Path(override).expanduser().resolve()
