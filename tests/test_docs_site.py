@@ -232,6 +232,94 @@ def test_notebook_code_fits_a_phone(page, base_url, name):
     assert page.locator(".jp-InputPrompt").first.is_hidden()
 
 
+# Per code cell: its non-blank source lines, the distinct screen lines its text occupies, and
+# whether the copy button's box meets any visible character (text clipped to the code's box).
+CODE_GEOMETRY = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-editor')).map(cell => {
+    const pre = cell.querySelector('pre'), button = cell.querySelector('clipboard-copy');
+    const box = pre.getBoundingClientRect(), b = button.getBoundingClientRect();
+    const range = document.createRange(); range.selectNodeContents(pre);
+    const tops = new Set(); let covered = false;
+    for (const t of range.getClientRects()) {
+        if (!t.width) continue;
+        tops.add(Math.round(t.top));
+        const left = Math.max(t.left, box.left), right = Math.min(t.right, box.right);
+        if (left < right && b.left < right && b.right > left && b.top < t.bottom && b.bottom > t.top) covered = true;
+    }
+    const lines = pre.textContent.split('\\n').filter(line => line.trim()).length;
+    return {start: pre.textContent.trim().slice(0, 40), lines, screen: tops.size, covered};
+})"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("name", ["05", "10", "13"])
+def test_code_keeps_its_lines_and_the_copy_button_covers_none(page, base_url, name, viewport):
+    """One screen line per line of code (a long one scrolls sideways), nothing under the button."""
+    page.set_viewport_size(viewport)
+    page.goto(base_url + PAGES[name], wait_until="networkidle")
+    cells = page.evaluate(CODE_GEOMETRY)
+    assert len(cells) >= 5
+    assert [c["start"] for c in cells if c["covered"]] == []
+    assert [c["start"] for c in cells if c["screen"] != c["lines"]] == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+# Per table: does its scrolling box overflow, is the hint line above it shown, and is any
+# code name in it broken over two lines.
+TABLE_GEOMETRY = """() => Array.from(document.querySelectorAll('article table')).map(table => {
+    const box = table.closest('.md-typeset__scrollwrap') || table;
+    const hint = box.previousElementSibling;
+    return {head: table.querySelector('tr').innerText.trim().slice(0, 30),
+            overflows: box.scrollWidth > box.clientWidth + 1,
+            hinted: !!hint && hint.classList.contains('table-scroll-hint') && hint.offsetHeight > 0,
+            broken: Array.from(table.querySelectorAll('code')).filter(c => c.getClientRects().length > 1)
+                         .map(c => c.textContent)};
+})"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("name", ["05", "10", "security", "architecture"])
+def test_a_table_wider_than_the_screen_says_so_and_keeps_names_whole(page, base_url, name, viewport):
+    page.set_viewport_size(viewport)
+    page.goto(base_url + PAGES[name], wait_until="networkidle")
+    tables = page.evaluate(TABLE_GEOMETRY)
+    assert tables
+    assert [t["head"] for t in tables if t["overflows"] != t["hinted"]] == []
+    assert [t["broken"] for t in tables if t["broken"]] == []
+    if viewport is PHONE and name in ("security", "05"):
+        assert any(t["overflows"] for t in tables)  # the cases the hint exists for
+    assert page.problems == []
+
+
+def test_a_plot_shrunk_on_a_phone_opens_at_its_own_size(page, base_url):
+    """Notebook 10's charts are drawn about 990 px wide; a phone's column is about 320 px."""
+    page.set_viewport_size(PHONE)
+    page.goto(base_url + PAGES["10"], wait_until="networkidle")
+    plots = page.eval_on_selector_all(".jp-RenderedImage img", """els => els.map(img => ({
+        shown: img.clientWidth, natural: img.naturalWidth,
+        noted: !!img.nextElementSibling && img.nextElementSibling.offsetHeight > 0}))""")
+    assert plots and all(p["shown"] < p["natural"] for p in plots), plots
+    assert all(p["noted"] for p in plots)
+    first = page.locator(".jp-RenderedImage img").first
+    first.scroll_into_view_if_needed()
+    first.click()
+    big = page.locator(".figure-zoom img")
+    assert big.evaluate("img => img.getBoundingClientRect().width") == plots[0]["natural"]
+    assert page.evaluate("document.querySelector('.figure-zoom').scrollWidth > window.innerWidth")
+    page.keyboard.press("Escape")
+    assert page.locator(".figure-zoom").count() == 0
+    first.focus()
+    page.keyboard.press("Enter")  # the keyboard opens it too
+    assert page.locator(".figure-zoom").count() == 1
+    page.locator(".figure-zoom").click()
+    assert page.locator(".figure-zoom").count() == 0
+    page.set_viewport_size(DESKTOP)  # drawn no larger than the column: no note
+    page.goto(base_url + PAGES["01"], wait_until="networkidle")
+    notes = page.eval_on_selector_all(".jp-RenderedImage img", """els => els.map(img =>
+        [img.clientWidth < img.naturalWidth, img.nextElementSibling.offsetHeight > 0])""")
+    assert notes and all(shrunk == noted for shrunk, noted in notes)
+    assert page.problems == []
+
+
 @pytest.mark.parametrize("name", ["01", "07", "10"])
 def test_plots_say_what_they_show(page, base_url, name):
     page.goto(base_url + PAGES[name], wait_until="networkidle")
