@@ -7,19 +7,27 @@ every request that leaves 127.0.0.1 is blocked and counted as a failure.
 from __future__ import annotations
 
 import functools
+import html
 import http.server
+import json
 import re
 import shutil
+import sys
 import threading
 from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from wine_serving.process.ports import LOOPBACK
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "hooks"))
+from pages import glossary_terms  # noqa: E402 - the build hook's own reading of the glossary
+
 SITE = ROOT / "site"
 SHOTS = ROOT / "build" / "screenshots"
 PAGES = {
@@ -234,7 +242,8 @@ def test_notebook_code_fits_a_phone(page, base_url, name):
 
 # Per code cell: its non-blank source lines, the distinct screen lines its text occupies, and
 # whether the copy button's box meets any visible character (text clipped to the code's box).
-CODE_GEOMETRY = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-editor')).map(cell => {
+CODE_GEOMETRY = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-editor'))
+  .map(cell => {
     const pre = cell.querySelector('pre'), button = cell.querySelector('clipboard-copy');
     const box = pre.getBoundingClientRect(), b = button.getBoundingClientRect();
     const range = document.createRange(); range.selectNodeContents(pre);
@@ -243,7 +252,9 @@ CODE_GEOMETRY = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-
         if (!t.width) continue;
         tops.add(Math.round(t.top));
         const left = Math.max(t.left, box.left), right = Math.min(t.right, box.right);
-        if (left < right && b.left < right && b.right > left && b.top < t.bottom && b.bottom > t.top) covered = true;
+        if (left < right && b.left < right && b.right > left && b.top < t.bottom && b.bottom > t.top) {
+            covered = true;
+        }
     }
     const lines = pre.textContent.split('\\n').filter(line => line.trim()).length;
     return {start: pre.textContent.trim().slice(0, 40), lines, screen: tops.size, covered};
@@ -318,6 +329,51 @@ def test_a_plot_shrunk_on_a_phone_opens_at_its_own_size(page, base_url):
         [img.clientWidth < img.naturalWidth, img.nextElementSibling.offsetHeight > 0])""")
     assert notes and all(shrunk == noted for shrunk, noted in notes)
     assert page.problems == []
+
+
+def _search(page, base_url, words: str) -> list[str]:
+    """The result links Material's search lists for ``words`` (the first screenful)."""
+    page.goto(f"{base_url}?q={quote(words)}", wait_until="networkidle")
+    try:
+        page.locator(".md-search-result__item").first.wait_for(timeout=15000)
+    except PlaywrightTimeout:
+        return []
+    return page.eval_on_selector_all(".md-search-result__item a", "els => els.map(a => a.href)")
+
+
+def _indexed_text() -> dict[str, str]:
+    """Each page's searchable text as the index holds it (tags and jieba's spaces removed)."""
+    index = json.loads((SITE / "search" / "search_index.json").read_text(encoding="utf-8"))
+    text: dict[str, str] = {}
+    for doc in index["docs"]:
+        page = doc["location"].split("#")[0]
+        plain = re.sub(r"<[^>]+>", "", f"{doc['title']} {doc['text']}").replace("\u200b", "")
+        text[page] = text.get(page, "") + html.unescape(plain)
+    return text
+
+
+@pytest.mark.parametrize("words, at_least", [("/invocations", 5), ("MLflowRuntime", 5),
+                                             ("mlserver_mlflow.MLflowRuntime", 5), ("編解碼器", 3)])
+def test_search_finds_paths_identifiers_and_chinese_terms(page, base_url, words, at_least):
+    """Split on / . _ and unstemmed: a typed identifier matches; every link highlights the words."""
+    links = _search(page, base_url, words)
+    pages = {urlsplit(link).path for link in links}
+    assert len(pages) >= at_least, pages
+    assert [link for link in links if parse_qs(urlsplit(link).query).get("h", [""])[0] == ""] == []
+
+
+def test_each_glossary_term_finds_a_page_that_uses_it(page, base_url):
+    """Material splits a Chinese query into words the index knows (never using its last character)
+    and adds a wildcard to each; the glossary's terms are jieba words, so each search lists pages
+    that use the term (Material's ranking may still put a page with only a prefix first)."""
+    text = _indexed_text()
+    missed = []
+    for term in glossary_terms():
+        found = {unquote(urlsplit(link).path).lstrip("/") for link in _search(page, base_url, term)}
+        users = {where for where, words in text.items() if term in words} - {"glossary/"}
+        if not (found & users if users else "glossary/" in found):  # only the glossary has it
+            missed.append(term)
+    assert missed == [], missed
 
 
 @pytest.mark.parametrize("name", ["01", "07", "10"])

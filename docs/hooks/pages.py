@@ -13,6 +13,9 @@ Notebook pages (rendered by mkdocs-jupyter through nbconvert):
 * nbconvert's English UI strings are translated, its "¶" anchors and stray
   ``<script src="">`` dropped.
 
+Search: the glossary's Chinese terms become jieba words (``on_config``), so the index keeps
+``編解碼器`` whole instead of splitting it where jieba's simplified-Chinese dictionary guesses.
+
 Every page:
 
 * the first mention of MLServer, MLflow, the V2 protocol and UCI links to its home;
@@ -54,6 +57,30 @@ FIRST_MENTION = {
 }
 
 _shared_css: dict[str, str] = {}
+GLOSSARY = ROOT / "docs" / "glossary.md"
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def glossary_terms() -> list[str]:
+    """The Chinese word of each row of the glossary's table (first column, before the table of
+    rejected words), split at spaces and slashes (``CPU 核心``, ``升級／回滾``)."""
+    terms = []
+    for line in GLOSSARY.read_text(encoding="utf-8").split("\n## ")[0].splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) >= 3 and not set(cells[0]) <= set("-"):
+            terms += [word for word in re.split(r"[\s／/]+", cells[0]) if CJK.search(word)]
+    return [term for term in dict.fromkeys(terms) if term != "中文"]
+
+
+def on_config(config):
+    """Teach jieba (Material's search segmenter, a process-wide dictionary) the glossary's words."""
+    try:
+        import jieba
+    except ImportError:  # Material then indexes Chinese unsegmented; nothing to add
+        return config
+    for term in glossary_terms():
+        jieba.add_word(term, freq=100_000)
+    return config
 
 
 # -- notebook pages ---------------------------------------------------------------------
