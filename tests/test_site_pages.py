@@ -7,7 +7,10 @@ Needs ``make docs`` first (``make test`` runs it). The browser checks are in tes
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
@@ -145,7 +148,7 @@ def test_build_code_is_not_published():
 
 def test_each_page_has_its_own_description():
     site = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nplugins:")[0]
-                          .replace("!!python", "#"))["site_description"]
+                          .replace("!!python", "#").replace("!ENV", ""))["site_description"]
     pattern = re.compile(r'<meta name="description" content="([^"]*)"')
     descriptions = {_url(p): pattern.search(p.read_text(encoding="utf-8")) for p in PAGES
                     if p.name == "index.html" and p.parent != SITE / "search"}
@@ -185,3 +188,27 @@ def test_page_weight_budget(limit_kb, glob):
     heavy = {p.relative_to(SITE).as_posix(): p.stat().st_size // 1024 for p in SITE.glob(glob)
              if p.stat().st_size > limit_kb * 1024}
     assert heavy == {}
+
+
+def test_a_local_build_names_no_address_or_repository():
+    """Without the Docs workflow's SITE_URL / REPO_URL nothing invents an address."""
+    home = (SITE / "index.html").read_text(encoding="utf-8")
+    assert 'rel="canonical"' not in home and "md-source" not in home
+    assert 'href="/assets/' in (SITE / "404.html").read_text(encoding="utf-8")  # served from /
+
+
+def test_a_published_build_serves_the_404_page_under_its_sub_path(tmp_path):
+    """GitHub Pages serves 404.html at any missing path of a project site (/<repo>/…): its
+    assets and links must carry the site's own path, which only site_url can give."""
+    env = {**os.environ, "SITE_URL": "https://owner.example/wine-serving/",
+           "REPO_URL": "https://git.example/owner/wine-serving", "EDIT_URI": "blob/main/docs/"}
+    built = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
+                            str(tmp_path / "site")], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    missing = (tmp_path / "site" / "404.html").read_text(encoding="utf-8")
+    assert 'href="/wine-serving/assets/' in missing and 'href="/assets/' not in missing
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'href="https://git.example/owner/wine-serving"' in home  # the header's repository link
+    notebook = (tmp_path / "site" / "tutorial" / "01_train_model" / "index.html").read_text(encoding="utf-8")
+    assert 'rel="canonical" href="https://owner.example/wine-serving/tutorial/01_train_model/"' in notebook

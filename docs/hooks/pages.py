@@ -89,6 +89,8 @@ def on_page_content(html: str, page, config, files) -> str:  # noqa: ARG001 - Mk
     page.meta.setdefault("description", _description(html))
     if source.endswith(".ipynb"):
         html = _notebook(html, page)
+        if page.edit_url:  # the site's copy is executed; the source is the committed notebook
+            page.edit_url = page.edit_url.replace("docs/tutorial/", "notebooks/")
     html = _link_mentions(html)
     updated = _last_commit_date(source)
     if updated:
