@@ -31,6 +31,6 @@ def pytest_runtest_call(item: pytest.Item):
     if item.path.suffix != ".ipynb":
         yield
         return
-    home = item.config._tmp_path_factory.mktemp(f"ws-{item.path.stem}")  # type: ignore[attr-defined]
+    home = item.config._tmp_path_factory.mktemp(f"ws-{item.path.stem}")
     with environ(HOME_ENV, str(home)):
         yield

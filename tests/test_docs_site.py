@@ -98,7 +98,7 @@ def browser():
 def page(browser, base_url):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.problems = []  # type: ignore[attr-defined]
+    page.problems = []
 
     def only_loopback(route):
         if route.request.url.startswith(base_url):

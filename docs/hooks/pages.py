@@ -83,8 +83,19 @@ def on_config(config):
     return config
 
 
+# -- Markdown pages ----------------------------------------------------------------------
+REPOSITORY_PLACEHOLDER = "<儲存庫網址>"
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    """The published site knows its repository (REPO_URL): ``git clone`` then runs as printed."""
+    if config.get("repo_url"):
+        markdown = markdown.replace(REPOSITORY_PLACEHOLDER, config["repo_url"].rstrip("/") + ".git")
+    return markdown
+
+
 # -- notebook pages ---------------------------------------------------------------------
-def on_page_content(html: str, page, config, files) -> str:  # noqa: ARG001 - MkDocs signature
+def on_page_content(html: str, page, config, files) -> str:
     source = page.file.src_uri
     page.meta.setdefault("description", _description(html))
     if source.endswith(".ipynb"):
@@ -244,7 +255,7 @@ def _last_commit_date(src_uri: str) -> str | None:
     return done.stdout.strip() or None
 
 
-def on_post_page(output: str, page, config) -> str:  # noqa: ARG001 - MkDocs signature
+def on_post_page(output: str, page, config) -> str:
     """Shared styles linked instead of inlined; Mermaid only where a diagram is drawn."""
     depth = page.url.count("/")
     prefix = "../" * depth

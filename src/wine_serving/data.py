@@ -72,12 +72,12 @@ def _download(target_dir: Path) -> Path:
                                    fname=FILE_NAME, path=target_dir, progressbar=False))
     except ValueError:
         raise  # hash mismatch: pooch deleted the bad file; do not mask it with the zip
-    except Exception as first:  # noqa: BLE001 - any network failure leads to the fallback
+    except Exception as first:  # any network failure leads to the fallback
         try:
             members = pooch.retrieve(ZIP_URL, known_hash=None, fname="wine+quality.zip",
                                      path=target_dir, progressbar=False,
                                      processor=pooch.Unzip(members=[FILE_NAME]))
-        except Exception:  # noqa: BLE001
+        except Exception:
             raise DataUnavailableError(_offline_message(first)) from first
         return _check_hash(Path(members[0]))
 

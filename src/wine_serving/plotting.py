@@ -6,7 +6,13 @@ and every figure emits "Glyph missing" warnings into the notebook's outputs.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from wine_serving.errors import need
+
+if TYPE_CHECKING:  # matplotlib is imported only by the notebooks that plot
+    from matplotlib.figure import Figure
 
 CJK_FONTS = ("Noto Sans CJK TC", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans TC",
              "Noto Serif CJK TC", "Microsoft JhengHei", "PingFang TC", "Heiti TC")
@@ -39,7 +45,7 @@ def use_cjk_font() -> str | None:
     return None
 
 
-def save_small_png(fig, path, dpi: int = 100, colors: int = 64):  # type: ignore[no-untyped-def]
+def save_small_png(fig: Figure, path: str | Path, dpi: int = 100, colors: int = 64) -> str | Path:
     """Save ``fig`` as a palette PNG: a few dozen colours are enough for line and bar charts and
     make the file about a third of Matplotlib's RGBA one, which keeps the notebook pages
     (figures are embedded in the HTML) within the site's page-weight budget."""

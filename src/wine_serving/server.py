@@ -72,7 +72,7 @@ class MLServer(ManagedProcess):
 
     # -- addresses -------------------------------------------------------------------
     @property
-    def port(self) -> int:  # type: ignore[override]
+    def port(self) -> int:
         return self.http_port
 
     @property

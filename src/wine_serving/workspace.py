@@ -96,9 +96,15 @@ class Workspace:
         """``text`` with this machine's workspace path written as ``workspace``.
 
         What a notebook prints should read the same on every machine: the reader's
-        own ``workspace/…``, not the build machine's temporary folder.
+        own ``workspace/…``, not the build machine's temporary folder. A printed command
+        then runs as printed from the checkout: paths become relative, and so does a
+        SQLite URL (``sqlite:///workspace/mlflow.db``: three slashes and a relative path,
+        SQLAlchemy's form for a file below the current folder). A ``file://`` URI has no
+        relative form (``file://workspace`` would name a host), so its folder is elided:
+        ``file:///…/workspace/…``.
         """
-        return str(text).replace(str(self.root), "workspace")
+        root = str(self.root)
+        return str(text).replace(f"file://{root}", "file:///…/workspace").replace(root, "workspace")
 
     def ensure_dirs(self) -> Workspace:
         for path in (self.root, self.artifacts_dir, self.serving_dir, self.logs_dir,

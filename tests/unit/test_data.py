@@ -73,7 +73,7 @@ def loopback_site(tmp_path, real_csv):
     site.mkdir()
     shutil.copy(real_csv, site / "winequality-red.csv")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    handler.log_message = lambda *a, **k: None
     httpd = http.server.ThreadingHTTPServer((LOOPBACK, 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

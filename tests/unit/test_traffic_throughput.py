@@ -16,7 +16,7 @@ from wine_serving.traffic.throughput import encode_post, http_load
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:  # http.server calls do_<METHOD>
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if self.path == "/slow":
             time.sleep(2)

@@ -95,3 +95,18 @@ def test_outside_a_checkout_the_workspace_is_in_the_home_folder(monkeypatch):
     monkeypatch.setattr(workspace, "checkout_root", lambda: None)
     assert workspace.default_root() == workspace.INSTALLED_HOME == Path.home() / "wine-serving-workspace"
     assert "site-packages" not in str(workspace.default_root())
+
+
+def test_shortened_urls_still_name_the_workspace_from_the_folder_above(tmp_path, monkeypatch):
+    """A printed ``sqlite:///workspace/mlflow.db`` is SQLAlchemy's relative form: run from the
+    folder that holds ``workspace/`` (the checkout), it opens the workspace's own database."""
+    from sqlalchemy.engine import make_url
+
+    ws = Workspace(tmp_path / "workspace")
+    short = ws.shorten(ws.embedded_tracking_uri)
+    assert short == "sqlite:///workspace/mlflow.db"
+    monkeypatch.chdir(tmp_path)
+    assert Path(make_url(short).database).resolve() == ws.mlflow_db
+    uri = ws.shorten(f"file://{ws.artifacts_dir}/models/m-1")
+    assert uri == "file:///…/workspace/mlartifacts/models/m-1"  # elided, never file://workspace
+    assert ws.shorten(ws.serving_dir / "wine") == "workspace/serving/wine"
