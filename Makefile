@@ -11,7 +11,8 @@ BUILD := build
 EXECUTED := $(BUILD)/notebooks
 
 MERMAID_VERSION := 11.12.0
-MERMAID_JS := docs/assets/javascripts/mermaid.min.js
+# Drawn into SVG at build time (docs/hooks/diagrams.py); never published.
+MERMAID_JS := $(BUILD)/mermaid/mermaid.min.js
 
 .PHONY: setup prereqs tutorial lab test test-fast test-integration test-built test-notebooks docs serve-docs lint clean lock bench bench-quick \
 	precommit versions canary-newest canary-lowest canary-next test-python
@@ -106,7 +107,7 @@ test-notebooks: setup
 $(EXECUTED)/.executed: $(wildcard notebooks/*.ipynb)
 	$(MAKE) test-notebooks
 
-# Mermaid is served by the site itself (the reader's browser may have no CDN access).
+# Mermaid draws the diagrams during the build, in Chromium (docs/hooks/diagrams.py).
 $(MERMAID_JS):
 	mkdir -p $(dir $@)
 	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent mermaid@$(MERMAID_VERSION) >/dev/null \

@@ -22,7 +22,8 @@ Every page:
 * a meta description from the first paragraph, and the date of the source's last commit;
 * the large inline ``<style>`` blocks nbconvert repeats on every notebook page are
   written once under ``assets/stylesheets/nb/`` and linked instead;
-* Mermaid (2.7 MB) is loaded only on pages that draw a diagram.
+* each ```mermaid block is drawn at build time (``diagrams.py``): the page carries the SVG
+  and no reader downloads Mermaid (2.7 MB).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ NOTEBOOK_LINK = re.compile(r'href="(\d\d_[a-z0-9_]+)\.ipynb(#[^"]*)?"')
 PAGE_LINK = re.compile(r'href="\.\./([a-z_/]+)\.md(#[^"]*)?"')
 STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
 SHARED_STYLE_MIN = 2000  # characters: nbconvert's theme CSS, repeated on every notebook page
-DIAGRAM = 'class="diagram"'
+DIAGRAM_BLOCK = re.compile(r'<pre class="diagram"><code>(.*?)</code></pre>', re.S)
 
 # The first mention on a page links here (plain text only: not in code, links or headings).
 FIRST_MENTION = {
@@ -102,11 +103,33 @@ def on_page_content(html: str, page, config, files) -> str:
         html = _notebook(html, page)
         if page.edit_url:  # the site's copy is executed; the source is the committed notebook
             page.edit_url = page.edit_url.replace("docs/tutorial/", "notebooks/")
+    html = _draw_diagrams(html)
     html = _link_mentions(html)
     updated = _last_commit_date(source)
     if updated:
         html += f'<p class="page-updated" data-search-exclude>最後更新：{updated}</p>'
     return html
+
+
+def _draw_diagrams(html: str) -> str:
+    """Each ```mermaid block as the SVG Mermaid draws for it, labelled by the text alternative
+    that follows it (``圖的文字說明：…``)."""
+    blocks = list(DIAGRAM_BLOCK.finditer(html))
+    if not blocks:
+        return html
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from diagrams import draw
+
+    svgs = iter(draw([html_lib.unescape(block.group(1)) for block in blocks]))
+
+    def figure(match: re.Match) -> str:
+        following = re.match(r"\s*<p>(.*?)</p>", html[match.end():], re.S)
+        label = html_lib.escape(re.sub(r"<[^>]+>", "", following.group(1)).strip()) if following else ""
+        return f'<div class="diagram" role="img" aria-label="{label}">{next(svgs)}</div>'
+
+    return DIAGRAM_BLOCK.sub(figure, html)
 
 
 def _notebook(html: str, page) -> str:
@@ -256,9 +279,10 @@ def _last_commit_date(src_uri: str) -> str | None:
 
 
 def on_post_page(output: str, page, config) -> str:
-    """Shared styles linked instead of inlined; Mermaid only where a diagram is drawn."""
-    depth = page.url.count("/")
-    prefix = "../" * depth
+    """nbconvert's large inline styles, repeated on every notebook page, linked instead."""
+    if not page.file.src_uri.endswith(".ipynb"):
+        return output  # a diagram's SVG carries its own <style>, which must stay inside it
+    prefix = "../" * page.url.count("/")
 
     def shared(match: re.Match) -> str:
         css = match.group(1)
@@ -268,12 +292,7 @@ def on_post_page(output: str, page, config) -> str:
         _shared_css[name] = css
         return f'<link rel="stylesheet" href="{prefix}assets/stylesheets/nb/{name}">'
 
-    output = STYLE.sub(shared, output)
-    if DIAGRAM in output:
-        scripts = (f'<script src="{prefix}assets/javascripts/mermaid.min.js"></script>'
-                   f'<script src="{prefix}assets/javascripts/diagrams.js"></script>')
-        output = output.replace("</body>", scripts + "</body>", 1)
-    return output
+    return STYLE.sub(shared, output)
 
 
 def on_post_build(config) -> None:
