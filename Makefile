@@ -60,8 +60,10 @@ bench: setup
 bench-quick: setup
 	$(PY) -m wine_serving.bench --quick
 
+# JupyterLab on the port the dev container forwards (.devcontainer/devcontainer.json).
+LAB_PORT ?= 8888
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/ --port=$(LAB_PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check src tests conftest.py tools notebooks docs/hooks
@@ -70,7 +72,7 @@ lint: setup
 # checks of what was built (executed notebooks, docs site, lock and environment).
 # The static checks read only committed files, so they run with the unit tests.
 STATIC_TESTS := tests/test_notebooks.py tests/test_repository.py tests/test_project_files.py tests/test_environment.py \
-  tests/test_vocabulary.py
+  tests/test_vocabulary.py tests/test_devcontainer.py
 test-fast: setup
 	$(PY) -m pytest -n $(JOBS) tests/unit $(STATIC_TESTS)
 

@@ -9,6 +9,11 @@ It needs the ``dev`` extra (nbclient), so it lives beside the package, not in it
 The notebooks run in memory; the files in ``notebooks/`` stay output-free. Each
 notebook's last code cell prints a one-line summary; that line is shown here.
 ``--report`` writes each notebook's status and seconds as JSON.
+
+Each executed copy carries its execution record in ``metadata.wine_serving.execution``:
+status, seconds, when it finished, and the versions the kernel itself reports (asked
+before the first cell, so a notebook that fails still says what it ran with). The
+docs site's 執行紀錄 page and the line atop each notebook page are built from it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import json
 import re
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from wine_serving.workspace import get_workspace
@@ -32,10 +38,52 @@ def summary_line(nb) -> str:
     return "(the last code cell printed no summary)"
 
 
+# Asked of the kernel, not of this process or the lock: what the cells really ran with.
+RECORDED_PACKAGES = ("mlflow", "mlserver", "mlserver-mlflow", "pandas", "numpy", "scikit-learn")
+VERSIONS_PROBE = f"""
+import json as _json, os as _os, platform as _platform
+from importlib import metadata as _metadata
+_found = {{}}
+for _name in {RECORDED_PACKAGES!r}:
+    try:
+        _found[_name] = _metadata.version(_name)
+    except _metadata.PackageNotFoundError:
+        _found[_name] = None
+print(_json.dumps({{"python": _platform.python_version(), "packages": _found,
+                   "system": f"{{_platform.system()}} {{_platform.machine()}}", "cpus": _os.cpu_count()}}))
+"""
+
+
+def execute(nb, client_kwargs: dict, log) -> dict:
+    """Run every cell in one new kernel, as ``NotebookClient.execute`` does, after asking the kernel
+    for its versions (``store_history=False``: the cells keep their ``In [1]``, ``In [2]`` …).
+    Returns what the kernel reported; raises ``CellExecutionError`` as nbclient does."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    client = NotebookClient(nb, **client_kwargs)
+    client.reset_execution_trackers()
+    with client.setup_kernel(stderr=log):
+        info = client.wait_for_reply(client.kc.kernel_info())
+        if info and "language_info" in info["content"]:
+            nb.metadata["language_info"] = info["content"]["language_info"]
+        probe = nbformat.v4.new_code_cell(VERSIONS_PROBE)
+        nb.cells.append(probe)  # execute_cell writes the cell back at its index
+        try:
+            client.execute_cell(probe, len(nb.cells) - 1, store_history=False)
+        finally:
+            nb.cells.pop()
+        client.code_cells_executed = 0  # the probe is not one of the notebook's cells
+        reported = json.loads(probe.outputs[-1]["text"])
+        nb.metadata.setdefault("wine_serving", {})["execution"] = {"status": "running", **reported}
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+    return reported
+
+
 def run(folder: Path, *, output: Path | None = None, report: Path | None = None,
         timeout: int = 900) -> int:
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     notebooks = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
@@ -57,15 +105,17 @@ def run(folder: Path, *, output: Path | None = None, report: Path | None = None,
         try:
             with kernel_log.open("w", encoding="utf-8") as log:
                 # The kernel starts in the notebook's folder, as JupyterLab starts it.
-                NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                               resources={"metadata": {"path": str(path.parent.resolve())}}
-                               ).execute(stderr=log)
+                execute(nb, {"timeout": timeout, "kernel_name": "python3",
+                             "resources": {"metadata": {"path": str(path.parent.resolve())}}}, log)
             status, detail = "ok", summary_line(nb)
         except CellExecutionError as exc:
             text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the traceback's terminal colours
             lines = [line for line in text.strip().splitlines() if line.strip()]
             status, detail = "FAILED", (lines[-1] if lines else repr(exc)) + f" (kernel log: {kernel_log})"
         seconds = time.monotonic() - started
+        record = nb.metadata.setdefault("wine_serving", {}).setdefault("execution", {})
+        record.update(status=status, seconds=round(seconds, 1),
+                      finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         if output:
             nbformat.write(nb, output / path.name)
         results.append({"notebook": path.name, "status": status, "seconds": round(seconds, 1),

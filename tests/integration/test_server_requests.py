@@ -3,6 +3,8 @@ server answers the same client code the same way."""
 
 from __future__ import annotations
 
+import re
+
 import mlflow
 import numpy as np
 import pytest
@@ -138,3 +140,25 @@ def test_unknown_model_is_a_404(served):
     with pytest.raises(InferenceError) as info:
         V2Client(server.url, "no-such-model").metadata()
     assert info.value.status == 404
+
+
+def test_kserve_hard_codes_the_addresses_the_peer_rewrites():
+    """Notebook 14 says KServe 0.21 binds REST to 0.0.0.0 and gRPC to [::] with no option: in its source."""
+    import subprocess
+
+    from wine_serving.kserve_server import kserve_python
+
+    done = subprocess.run([str(kserve_python()), "-c",
+                           "import inspect, importlib.metadata as md, kserve.model_server as m,"
+                           " kserve.protocol.rest.server as r, kserve.protocol.grpc.server as g;"
+                           " print(md.version('kserve'));"
+                           " print(inspect.getsource(r)); print('@@'); print(inspect.getsource(g));"
+                           " print('@@'); print(inspect.getsource(m))"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    version, rest = done.stdout.split("\n", 1)
+    rest_source, grpc_source, model_server = rest.split("@@")
+    assert version.startswith("0.21.")
+    assert 'host="0.0.0.0"' in rest_source and 'f"[::]:{self._port}"' in grpc_source
+    # The one "host" argument is where a transformer sends requests, not an address to bind.
+    options = re.findall(r'add_argument\(\s*"(--[a-z_]+)"', model_server)
+    assert "--http_port" in options and [o for o in options if "host" in o] == ["--predictor_host"]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import platform
 import sys
+from datetime import datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
@@ -37,3 +40,22 @@ def test_runs_in_order_reports_each_summary_and_fails_by_name(workspace, tmp_pat
     assert "\x1b" not in failure
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [e["notebook"] for e in entries]
     assert (workspace.logs_dir / "kernel-02_second.log").is_file()
+
+
+def test_each_copy_records_status_time_and_the_kernels_versions(workspace, tmp_path):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    _notebook(folder, "01_fails.ipynb", "print('one')", "raise ValueError('stop here')", "print('never')")
+    run_notebooks.main([str(folder), "--output", str(tmp_path / "out")])
+    nb = json.loads((tmp_path / "out" / "01_fails.ipynb").read_text())
+    record = nb["metadata"]["wine_serving"]["execution"]
+    assert record["status"] == "FAILED"  # asked before the first cell: a failure still has versions
+    assert record["python"] == nb["metadata"]["language_info"]["version"] == platform.python_version()
+    assert set(record["packages"]) == set(run_notebooks.RECORDED_PACKAGES)
+    for name, version in record["packages"].items():
+        assert version == metadata.version(name)
+    assert datetime.fromisoformat(record["finished"]).utcoffset() == timedelta(0)
+    assert record["seconds"] > 0
+    # The probe is not a cell and takes no execution count: the cells keep In [1], In [2].
+    assert [c["execution_count"] for c in nb["cells"]] == [1, 2, None]
+    assert [len(c["outputs"]) for c in nb["cells"]][:2] == [1, 1]

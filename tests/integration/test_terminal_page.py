@@ -24,8 +24,8 @@ from wine_serving.process.ports import free_ports
 
 pytestmark = pytest.mark.integration
 
-PAGE = Path(__file__).resolve().parents[1] / "docs" / "terminal.md"
-LOCK = Path(__file__).resolve().parents[1] / "requirements.lock"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "terminal.md"
+LOCK = Path(__file__).resolve().parents[2] / "requirements.lock"
 BLOCK = re.compile(r"(<!-- terminal-test: skip[^>]*-->\n)?```bash\n(.*?)```", re.DOTALL)
 
 
