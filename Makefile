@@ -17,7 +17,7 @@ MERMAID_JS := $(BUILD)/mermaid/mermaid.min.js
 .PHONY: setup prereqs tutorial lab test test-fast test-integration test-built test-notebooks docs serve-docs lint clean lock bench bench-quick \
 	precommit versions canary-newest canary-lowest canary-next test-python
 
-# KServe's model server (notebook 14, the benchmark) lives in its own venv: see peers/.
+# KServe's model server (notebook 12, the benchmark) lives in its own venv: see peers/.
 KSERVE_VENV := .venv-kserve
 KSERVE_LOCK := peers/requirements-kserve.lock
 KSERVE_STAMP := $(KSERVE_VENV)/.installed
@@ -53,7 +53,7 @@ $(KSERVE_STAMP): $(KSERVE_LOCK) | $(STAMP)
 tutorial: setup
 	$(PY) tools/run_notebooks.py notebooks
 
-# Benchmark (see notebook 10): JSON, Markdown table and plot under <workspace>/bench.
+# Benchmark (see notebook 13): JSON, Markdown table and plot under <workspace>/bench.
 bench: setup
 	$(PY) -m wine_serving.bench
 
@@ -90,7 +90,7 @@ test-built: setup
 # afterwards, its figures need the cores). None of it may leave a file outside the
 # git-ignored workspace and build folders: git status must read the same afterwards.
 READER_WS := $(BUILD)/reader-workspace
-BENCH_NOTEBOOK := notebooks/10_performance.ipynb
+BENCH_NOTEBOOK := notebooks/13_performance.ipynb
 NBMAKE := $(PY) -m pytest -p no:cacheprovider --nbmake --nbmake-timeout=900
 test-notebooks: setup
 	rm -rf $(EXECUTED) $(READER_WS) && mkdir -p $(BUILD)
@@ -99,7 +99,7 @@ test-notebooks: setup
 	  --output $(EXECUTED) --report $(BUILD)/reader-path-1.json
 	WINE_SERVING_HOME=$(CURDIR)/$(READER_WS) $(PY) tools/run_notebooks.py notebooks \
 	  --report $(BUILD)/reader-path-2.json
-	$(NBMAKE) -n $(JOBS) notebooks --deselect $(BENCH_NOTEBOOK)::10_performance.ipynb
+	$(NBMAKE) -n $(JOBS) notebooks --deselect $(BENCH_NOTEBOOK)::13_performance.ipynb
 	$(NBMAKE) $(BENCH_NOTEBOOK)
 	git status --porcelain | diff -u $(BUILD)/git-status-before - \
 	  || { echo "The notebooks created or changed files outside the workspace (above)." >&2; exit 1; }
@@ -135,10 +135,10 @@ precommit: setup
 versions: setup
 	$(PY) tools/versions.py
 
-# The version canary: notebooks 01-05 in a fresh venv on the newest versions pyproject.toml
+# The version canary: notebooks 01-06 in a fresh venv on the newest versions pyproject.toml
 # allows, or on its lower bounds (direct dependencies at their lowest, `uv --resolution
 # lowest-direct`). The resolved versions stay in build/canary-*/requirements.txt.
-CANARY_NOTEBOOKS := 01_train_model 02_locate_model 03_write_settings 04_start_server 05_request_families
+CANARY_NOTEBOOKS := 01_train_model 02_locate_model 03_write_settings 04_start_server 05_column_requests 06_tensor_requests
 define canary
 	rm -rf $(BUILD)/canary-$(1) && mkdir -p $(BUILD)/canary-$(1)/notebooks
 	$(PYTHON) -m venv $(BUILD)/canary-$(1)/venv
@@ -155,7 +155,7 @@ define canary
 endef
 
 # A fresh venv in $(1) from the requirements file $(2), installed as `make setup` installs the
-# lock (no dependency resolution), then notebooks 01-05, each on an empty workspace of its own.
+# lock (no dependency resolution), then notebooks 01-06, each on an empty workspace of its own.
 define core_notebooks
 	rm -rf $(1)/venv && mkdir -p $(1) && $(PYTHON) -m venv $(1)/venv
 	$(1)/venv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -167,13 +167,13 @@ define core_notebooks
 	  $(foreach nb,$(CANARY_NOTEBOOKS),notebooks/$(nb).ipynb)
 endef
 
-# How each Python the README names is tested: `make test-python PYTHON=python3.12` runs 01-05
+# How each Python the README names is tested: `make test-python PYTHON=python3.12` runs 01-06
 # from the same lock on that interpreter; an unsupported one is refused in one sentence.
 test-python:
 	@$(PYTHON) tools/check_python.py
 	$(call core_notebooks,$(BUILD)/python-check,requirements.lock)
 
-# The canary looks ahead: 01-05 on MLServer's next (pre-)release, with the uvloop its metadata
+# The canary looks ahead: 01-06 on MLServer's next (pre-)release, with the uvloop its metadata
 # requires (>=0.22.1,<0.24) and this repository's fastapi/starlette overrides kept from the lock.
 NEXT_PINS := mlserver==1.7.2rc1 mlserver-mlflow==1.7.2rc1 uvloop==0.23.0
 canary-next:

@@ -1,4 +1,4 @@
-"""The tutorial's MLflow model on KServe's V2 server (notebook 14), run by the KServe venv's Python.
+"""The tutorial's MLflow model on KServe's V2 server (notebook 12), run by the KServe venv's Python.
 
 KServe 0.21 cannot share an environment with this tutorial's package (it pins
 ``psutil==5.9.8``; the package needs ``psutil>=6``), so ``make setup`` builds

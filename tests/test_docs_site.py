@@ -37,17 +37,20 @@ PAGES = {
     "02": "tutorial/02_locate_model/",
     "03": "tutorial/03_write_settings/",
     "04": "tutorial/04_start_server/",
-    "05": "tutorial/05_request_families/",
-    "06": "tutorial/06_invocations_and_errors/",
-    "07": "tutorial/07_model_registry/",
-    "08": "tutorial/08_grpc_clients/",
-    "09": "tutorial/09_replace_mlflow_serve/",
-    "10": "tutorial/10_performance/",
-    "11": "tutorial/11_deploy_kubernetes/",
-    "12": "tutorial/12_reliability/",
-    "13": "tutorial/13_strict_runtime/",
-    "14": "tutorial/14_second_v2_server/",
-    "15": "tutorial/15_observability/",
+    "05": "tutorial/05_column_requests/",
+    "06": "tutorial/06_tensor_requests/",
+    "07": "tutorial/07_invocations_and_errors/",
+    "08": "tutorial/08_model_registry/",
+    "09": "tutorial/09_tracking_server/",
+    "10": "tutorial/10_grpc_clients/",
+    "11": "tutorial/11_replace_mlflow_serve/",
+    "12": "tutorial/12_second_v2_server/",
+    "13": "tutorial/13_performance/",
+    "14": "tutorial/14_load/",
+    "15": "tutorial/15_faults_and_security/",
+    "16": "tutorial/16_strict_runtime/",
+    "17": "tutorial/17_deploy_kubernetes/",
+    "18": "tutorial/18_observability/",
     "terminal": "terminal/",
     "reliability": "reliability/",
     "deploy": "deploy/",
@@ -214,7 +217,7 @@ def test_the_home_page_pipeline_is_text_at_body_size_on_a_phone(page, base_url):
 # the first notebook page). No page loads Mermaid (2.7 MB): the deploy page's diagram is SVG
 # drawn at build time (it measured 3.5 MB with Mermaid in the browser).
 # Every first load also fetches the search index, which grows with each page (the home page measured
-# 806 KB with notebook 15 while the API reference was still indexed; it is excluded now).
+# 806 KB with notebook 18 while the API reference was still indexed; it is excluded now).
 FIRST_LOAD_BUDGET_KB = {"index": 800, "05": 1600, "deploy": 800}
 
 
@@ -231,7 +234,7 @@ def test_first_load_on_a_phone_stays_within_budget(browser, base_url, name):
     assert total_kb <= FIRST_LOAD_BUDGET_KB[name]
 
 
-@pytest.mark.parametrize("name", ["05", "10", "12"])
+@pytest.mark.parametrize("name", ["05", "13", "15"])
 def test_notebook_code_fits_a_phone(page, base_url, name):
     """Prompts hidden, code as wide as the text column, nothing wider than the screen."""
     page.set_viewport_size(PHONE)
@@ -266,7 +269,7 @@ CODE_GEOMETRY = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-@pytest.mark.parametrize("name", ["05", "10", "13"])
+@pytest.mark.parametrize("name", ["05", "13", "16"])
 def test_code_keeps_its_lines_and_the_copy_button_covers_none(page, base_url, name, viewport):
     """One screen line per line of code (a long one scrolls sideways), nothing under the button."""
     page.set_viewport_size(viewport)
@@ -292,7 +295,7 @@ TABLE_GEOMETRY = """() => Array.from(document.querySelectorAll('article table'))
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-@pytest.mark.parametrize("name", ["05", "10", "security", "architecture"])
+@pytest.mark.parametrize("name", ["06", "13", "security", "architecture"])
 def test_a_table_wider_than_the_screen_says_so_and_keeps_names_whole(page, base_url, name, viewport):
     page.set_viewport_size(viewport)
     page.goto(base_url + PAGES[name], wait_until="networkidle")
@@ -300,15 +303,15 @@ def test_a_table_wider_than_the_screen_says_so_and_keeps_names_whole(page, base_
     assert tables
     assert [t["head"] for t in tables if t["overflows"] != t["hinted"]] == []
     assert [t["broken"] for t in tables if t["broken"]] == []
-    if viewport is PHONE and name in ("security", "05"):
+    if viewport is PHONE and name in ("security", "06"):
         assert any(t["overflows"] for t in tables)  # the cases the hint exists for
     assert page.problems == []
 
 
 def test_a_plot_shrunk_on_a_phone_opens_at_its_own_size(page, base_url):
-    """Notebook 10's charts are drawn about 990 px wide; a phone's column is about 320 px."""
+    """Notebook 13's charts are drawn about 990 px wide; a phone's column is about 320 px."""
     page.set_viewport_size(PHONE)
-    page.goto(base_url + PAGES["10"], wait_until="networkidle")
+    page.goto(base_url + PAGES["13"], wait_until="networkidle")
     plots = page.eval_on_selector_all(".jp-RenderedImage img", """els => els.map(img => ({
         shown: img.clientWidth, natural: img.naturalWidth,
         noted: !!img.nextElementSibling && img.nextElementSibling.offsetHeight > 0}))""")

@@ -103,3 +103,65 @@ def test_plot_labels_fall_back_when_no_cjk_font_is_installed(path):
                     if isinstance(value, (ast.Constant, ast.JoinedStr)) and CJK.search(ast.unparse(value)):
                         bare.append((index, ast.unparse(value)))
     assert bare == []
+
+
+# A link to another notebook, as written for JupyterLab: [label](NN_name.ipynb#anchor).
+NOTEBOOK_LINK = re.compile(r"\[([^\]]*)\]\((\d\d_[a-z0-9_]+)\.ipynb[^)]*\)")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_lesson_links_only_back_until_its_next_step(path):
+    """Each lesson uses only what it or an earlier one taught: before 下一步 every link to
+    another notebook points back; the last cell's 下一步 points to the notebook that follows."""
+    nb = nbformat.read(path, as_version=4)
+    names = [p.stem for p in NOTEBOOKS]
+    here = names.index(path.stem)
+    forward = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        text = cell.source.split("下一步：")[0] if index == len(nb.cells) - 1 else cell.source
+        for label, target in NOTEBOOK_LINK.findall(text):
+            assert target in names, f"cell {index} links to {target}, which does not exist"
+            if names.index(target) >= here and target != path.stem:
+                forward.append((index, target))
+            if label[:2].isdigit():
+                assert label[:2] == target[:2], f"cell {index}: [{label}] names another number than {target}"
+    assert forward == [], "links to later lessons before 下一步"
+    last = nb.cells[-1].source
+    if here + 1 < len(names):
+        step = last.split("下一步：", 1)
+        assert len(step) == 2, "the last cell has no 下一步"
+        assert NOTEBOOK_LINK.search(step[1]).group(2) == names[here + 1]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_title_carries_the_file_number(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].source.startswith(f"# {path.name[:2]} ")
+
+
+def test_the_nav_and_the_readme_list_every_notebook_in_order():
+    import yaml
+
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nplugins:")[0]
+    nav = yaml.safe_load(config.replace("!!python", "#").replace("!ENV", ""))["nav"]
+    tutorial = next(item["教學"] for item in nav if isinstance(item, dict) and "教學" in item)
+    listed = [next(iter(entry.values())) for entry in tutorial]
+    assert listed == [f"tutorial/{p.name}" for p in NOTEBOOKS]
+    for entry, path in zip(tutorial, NOTEBOOKS):
+        assert next(iter(entry)).startswith(path.name[:2] + " ")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert re.findall(r"^\| `(\d\d_[a-z0-9_]+)` \|", readme, re.M) == [p.stem for p in NOTEBOOKS]
+
+
+def test_links_from_the_docs_reach_a_notebook_of_that_number():
+    """[06](tutorial/06_x.ipynb) on a page means notebook 06: label and file agree, the file exists."""
+    names = {p.stem for p in NOTEBOOKS}
+    wrong = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for label, target in NOTEBOOK_LINK.findall(page.read_text(encoding="utf-8")):
+            if target not in names or (label[:2].isdigit() and label[:2] != target[:2]):
+                wrong.append((page.name, label, target))
+    assert wrong == []

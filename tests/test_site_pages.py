@@ -157,18 +157,18 @@ def test_each_page_has_its_own_description():
 
 
 def test_nav_labels_stay_short_and_the_full_title_stays_on_the_page():
-    html = (SITE / "tutorial" / "05_request_families" / "index.html").read_text(encoding="utf-8")
-    assert "<title>05 四種請求家族 - " in html
-    assert re.search(r"<h1[^>]*>05 四種請求家族：MLflow runtime 怎麼解讀 V2 請求", html)
+    html = (SITE / "tutorial" / "05_column_requests" / "index.html").read_text(encoding="utf-8")
+    assert "<title>05 欄位式請求 - " in html
+    assert re.search(r"<h1[^>]*>05 欄位式請求：每欄一個具名輸入與 `PandasCodec`", html)
     assert 'md-footer__link--prev' in html and 'md-footer__link--next' in html
 
 
 def test_notebook_downloads_say_what_they_need_and_come_without_outputs_too():
-    folder = SITE / "tutorial" / "05_request_families"
+    folder = SITE / "tutorial" / "05_column_requests"
     html = (folder / "index.html").read_text(encoding="utf-8")
     assert 'href="../../quickstart/"' in html and "make setup" in html
-    clean = json.loads((folder / "05_request_families-no-outputs.ipynb").read_text(encoding="utf-8"))
-    executed = json.loads((folder / "05_request_families.ipynb").read_text(encoding="utf-8"))
+    clean = json.loads((folder / "05_column_requests-no-outputs.ipynb").read_text(encoding="utf-8"))
+    executed = json.loads((folder / "05_column_requests.ipynb").read_text(encoding="utf-8"))
     assert not any(c.get("outputs") for c in clean["cells"] if c["cell_type"] == "code")
     assert any(c.get("outputs") for c in executed["cells"] if c["cell_type"] == "code")
 
@@ -215,3 +215,47 @@ def test_a_published_build_serves_the_404_page_under_its_sub_path(tmp_path):
     assert "git clone https://git.example/owner/wine-serving.git wine-serving" in shown
     notebook = (tmp_path / "site" / "tutorial" / "01_train_model" / "index.html").read_text(encoding="utf-8")
     assert 'rel="canonical" href="https://owner.example/wine-serving/tutorial/01_train_model/"' in notebook
+
+
+class _ArticleLinks(HTMLParser):
+    """Text of each link inside the page's <article> (notebook pages: the lesson itself)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str]] = []
+        self._depth = 0
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "article":
+            self._depth += 1
+        elif tag == "a" and self._depth:
+            self._href, self._text = dict(attrs).get("href") or "", []
+
+    def handle_endtag(self, tag):
+        if tag == "article":
+            self._depth -= 1
+        elif tag == "a" and self._href is not None:
+            self.links.append((self._href, "".join(self._text).strip()))
+            self._href = None
+
+    def handle_data(self, data):
+        if self._href is not None:
+            self._text.append(data)
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_a_notebook_page_links_to_other_lessons_only_where_its_source_does(notebook):
+    """No link appears by itself: a number in the text (`0`、`11`、`34`) stays text, and every
+    link to another lesson on the page is one the notebook's Markdown wrote."""
+    page = SITE / "tutorial" / notebook.stem / "index.html"
+    parser = _ArticleLinks()
+    parser.feed(page.read_text(encoding="utf-8"))
+    to_lessons = sorted(text for href, text in parser.links
+                        if re.fullmatch(r"\.\./\d\d_[a-z0-9_]+/(#.*)?", href))
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    written = sorted(re.findall(r"\[([^\]]*)\]\(\d\d_[a-z0-9_]+\.ipynb[^)]*\)", markdown))
+    assert [t for t in to_lessons if t.isdigit() and t not in written] == []
+    assert len(to_lessons) == len(written), (to_lessons, written)

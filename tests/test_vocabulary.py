@@ -32,3 +32,13 @@ def test_no_page_uses_a_rejected_term():
     found = {f"{page.relative_to(ROOT)}: {term} (→ {terms[term]})"
              for page in _pages() for term in terms if term in page.read_text(encoding="utf-8")}
     assert found == set()
+
+
+# 核心 alone is the Jupyter kernel (glossary); counted cores are CPU 核心.
+BARE_CPU_CORE = re.compile(r"(?<!CPU )(?<!CPU)(核心數|(?:[一二兩三四每多\d]|\d ) ?個核心)")
+
+
+def test_a_cpu_core_is_never_a_bare_kernel():
+    found = {f"{page.relative_to(ROOT)}: …{m.string[max(0, m.start() - 15):m.end() + 5]}…"
+             for page in _pages() for m in BARE_CPU_CORE.finditer(page.read_text(encoding="utf-8"))}
+    assert found == set()

@@ -1,6 +1,6 @@
 """Name, before anything runs, each program ``make test`` needs that this machine lacks.
 
-``make tutorial`` needs Python, make and (for notebook 15) Prometheus; ``make test`` also
+``make tutorial`` needs Python, make and (for notebook 18) Prometheus; ``make test`` also
 builds and reads the docs site: headless Chromium for the browser tests, a CJK font so
 Chinese text is glyphs (not boxes) in screenshots and plots, and npm to fetch Mermaid.
 Without this check a missing one shows up twenty minutes in as an unrelated-looking
@@ -35,7 +35,7 @@ def missing() -> list[str]:
         problems.append("No font covers Traditional Chinese (pages and plots would show boxes): "
                         "install fonts-noto-cjk.")
     if not (shutil.which("prometheus") and shutil.which("promtool")):
-        problems.append("Prometheus is missing (notebook 15 starts one, and promtool checks its rules): "
+        problems.append("Prometheus is missing (notebook 18 starts one, and promtool checks its rules): "
                         "install the Debian package prometheus.")
     if not shutil.which("npm"):
         problems.append("npm is missing (the docs build fetches Mermaid from the npm registry): "

@@ -4,15 +4,15 @@ The notebooks keep the lesson (MLflow calls, settings, V2 requests) visible; thi
 package holds the plumbing a reader should not have to retype: paths, data download,
 process ownership, request validation.
 
-Where to start reading: the core path, flat, in the order notebooks 01-05 walk it:
+Where to start reading: the core path, flat, in the order notebooks 01-06 walk it:
 ``workspace`` -> ``data`` -> ``training`` (with ``named_tensor_model``) -> ``registry``
 -> ``settings`` -> ``server`` (with ``preflight``) -> ``client``; ``errors`` is shared.
-Under ``server`` sits ``process`` (owning child processes). The later chapters add
-``mlflow_servers`` (07, 09), ``traffic`` (bounded load, 07 and 10-12), ``bench`` (10),
-``deploy`` (11), ``bad_requests`` (06, 12), ``strict_runtime`` (13, a server that
-checks requests itself) and ``plotting``. ``docs/architecture.md``
-draws the parts and which may import which; ``tests/unit/test_architecture.py`` holds
-them to it.
+Under ``server`` sits ``process`` (owning child processes). The later lessons add
+``mlflow_servers``, ``traffic`` (bounded load), ``bench``, ``deploy``, ``bad_requests``,
+``strict_runtime`` (a server that checks requests itself), ``kserve_server``,
+``monitoring`` and ``plotting``. ``docs/architecture.md`` draws the parts, which may
+import which and which lessons import each (generated from the notebooks' imports);
+``tests/unit/test_architecture.py`` holds them to it.
 """
 
 from wine_serving.errors import (

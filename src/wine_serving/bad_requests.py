@@ -1,4 +1,4 @@
-"""A catalogue of malformed and hostile requests and what a real server does with each (06, 12).
+"""A catalogue of malformed and hostile requests and what a real server does with each.
 
 Each case says what a client might send, how the helper's ``V2Client`` refuses it
 before sending (where the model's metadata lets it know), and is then sent raw to
@@ -26,7 +26,7 @@ from wine_serving.process.ports import require_loopback
 COLUMN_MODEL = "wine-classifier"
 TENSOR_MODEL = "wine-tensor"
 # The cases that get past MLServer's request parsing to the runtime's predict(): the stock
-# MLflow runtime answers them 500 (or a silent 200); StrictMLflowRuntime refuses them (13).
+# MLflow runtime answers them 500 (or a silent 200); StrictMLflowRuntime refuses them.
 REACHES_THE_MODEL = ("empty-inputs", "missing-column", "extra-column", "strings-in-numbers",
                      "shape-data-mismatch", "int64-for-doubles", "fp64-into-fp32-tensor")
 HUGE_ROWS = 2_000_000  # ~130 MB of JSON: a laptop survives it, and it is far past a sane request

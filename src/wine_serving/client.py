@@ -1,4 +1,4 @@
-"""A small V2 (Open Inference Protocol) client that checks requests before sending (02, 05-12).
+"""A small V2 (Open Inference Protocol) client that checks requests before sending.
 
 MLServer answers most data errors with HTTP 500 and the useful sentence buried at
 the end of a long message, and it silently ignores inputs the model does not know.

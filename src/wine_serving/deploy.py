@@ -1,4 +1,4 @@
-"""From this machine to a cluster: an image build context and Kubernetes manifests (11).
+"""From this machine to a cluster: an image build context and Kubernetes manifests.
 
 Nothing here needs Docker or a cluster. The build context is what ``mlserver
 dockerfile`` expects (settings, model folders, ``requirements.txt``) plus the
@@ -309,7 +309,7 @@ def write_all(model_uri: str, storage_uri: str, *, ws: Workspace | None = None,
 
 
 def write_monitoring(root: Path) -> dict[str, Path]:
-    """The alert rules notebook 15 fires locally, for the cluster's Prometheus (``promtool check
+    """The alert rules notebook 18 fires locally, for the cluster's Prometheus (``promtool check
     rules`` validates the file offline). The pods are found by the ``prometheus.io/*`` annotations
     of the Deployment's template; a cluster's own scrape job reads them (Debian's promtool is built
     without Kubernetes service discovery, so a ``kubernetes_sd_configs`` job cannot be checked here)."""

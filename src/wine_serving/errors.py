@@ -22,7 +22,7 @@ class MissingExtraError(WineServingError, ImportError):
 def need(module: str, extra: str = "dev") -> ModuleType:
     """Import ``module``, or say which extra of this project installs it.
 
-    ``pip install .`` gives what the core path (01-05) needs; plotting, manifest
+    ``pip install .`` gives what the core path (01-06) needs; plotting, manifest
     validation and the notebook runner need the ``dev`` extra.
     """
     try:

@@ -1,4 +1,4 @@
-"""KServe's V2 model server with the tutorial's MLflow models (14, and the benchmark in 10).
+"""KServe's V2 model server with the tutorial's MLflow models.
 
 The V2 protocol is the asset, not MLServer: KServe's ``ModelServer`` (the ``kserve``
 Python SDK, 0.21.0) speaks it too and runs on a laptop without Kubernetes. It cannot

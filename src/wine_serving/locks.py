@@ -1,4 +1,4 @@
-"""The project's lock files read back: what was tested, by package name (14, tests).
+"""The project's lock files read back: what was tested, by package name.
 
 Two environments are pinned: the main one (``requirements.lock``) and KServe's second venv
 (``peers/requirements-kserve.lock``), which must load the same logged model, so ``make lock``
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from wine_serving.workspace import checkout_root
 
-ROOT = checkout_root() or Path.cwd()  # read by tests and notebook 14, which run in a checkout
+ROOT = checkout_root() or Path.cwd()  # read by tests and notebook 12, which run in a checkout
 MAIN_LOCK = ROOT / "requirements.lock"
 KSERVE_LOCK = ROOT / "peers" / "requirements-kserve.lock"
 

@@ -1,4 +1,4 @@
-"""The two servers MLflow itself ships, owned like MLServer (07, 09; 10 through the benchmark).
+"""The two servers MLflow itself ships, owned like MLServer.
 
 * ``mlflow server``: the shared tracking server and model registry a team uses.
   Backed here by its own sqlite file and artifact folder under the workspace, with

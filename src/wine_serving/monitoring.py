@@ -1,4 +1,4 @@
-"""Prometheus, owned like every other server here, scraping MLServer's metrics port (15, 11).
+"""Prometheus, owned like every other server here, scraping MLServer's metrics port.
 
 MLServer exports Prometheus metrics on a port of its own (``metrics_port``,
 ``/metrics``). A real Prometheus (Debian's ``prometheus`` package, 2.42 on

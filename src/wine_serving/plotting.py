@@ -1,4 +1,4 @@
-"""Matplotlib with a font that has Chinese glyphs (01 and 07 draw figures with it).
+"""Matplotlib with a font that has Chinese glyphs.
 
 Matplotlib's default DejaVu Sans has no CJK glyphs: Chinese labels come out as boxes
 and every figure emits "Glyph missing" warnings into the notebook's outputs.

@@ -1,4 +1,4 @@
-"""Registry lookups: find what MLflow logged by asking MLflow, never by listing folders (02-12).
+"""Registry lookups: find what MLflow logged by asking MLflow, never by listing folders.
 
 MLflow 3 tracks in a database and stores a logged model under
 ``<artifact root>/<experiment>/models/m-<id>/artifacts``, not under the run's folder,

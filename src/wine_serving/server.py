@@ -1,4 +1,4 @@
-"""``mlserver start <folder>``, owned until it is stopped, whatever happens (02-12).
+"""``mlserver start <folder>``, owned until it is stopped, whatever happens.
 
 Rules measured with MLServer 1.7.1 on this machine, and what this module does:
 

@@ -1,4 +1,4 @@
-"""MLServer's two settings files, checked by MLServer's own pydantic models before writing (02-12).
+"""MLServer's two settings files, checked by MLServer's own pydantic models before writing.
 
 A typo in ``implementation`` or a missing ``uri`` otherwise surfaces only after
 ``mlserver start``, as a stack trace in a log. Validating with ``Settings`` and
@@ -16,10 +16,10 @@ from wine_serving.errors import WineServingError
 from wine_serving.process.ports import LOOPBACK
 
 MLFLOW_RUNTIME = "mlserver_mlflow.MLflowRuntime"
-# The runtime that checks each request itself (13); a string, so settings never imports it.
+# The runtime that checks each request itself; a string, so settings never imports it.
 STRICT_RUNTIME = "wine_serving.strict_runtime.StrictMLflowRuntime"
 SETTINGS_FILE = "settings.json"
-# What 10_performance and 12_reliability measured best for single-row traffic under
+# What notebooks 13 (performance) and 15 (faults) measured best for single-row traffic under
 # concurrency: adaptive batching (up to 16 requests or 2 ms, whichever comes first), no
 # per-request access log, and two inference workers, so that a crashed worker costs only
 # its in-flight requests instead of an outage while it restarts (12 measures both).

@@ -1,4 +1,4 @@
-"""A server that rejects bad input itself: MLServer's MLflow runtime plus a request check (13).
+"""A server that rejects bad input itself: MLServer's MLflow runtime plus a request check.
 
 The stock ``mlserver_mlflow.MLflowRuntime`` answers data errors with HTTP 500 and a
 long message, and silently ignores inputs the model does not know. This runtime

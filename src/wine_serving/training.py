@@ -1,4 +1,4 @@
-"""Train the seed's ElasticNet and log it to MLflow the way a server can use it (01, 05, 07).
+"""Train the seed's ElasticNet and log it to MLflow the way a server can use it.
 
 Two fixes over the seed: the signature's output is inferred from the model's
 predictions (the seed used ``train_y``, so MLServer advertised INT64 while the model

@@ -1,4 +1,4 @@
-"""A V2 gRPC client that imports nothing from MLServer: tritonclient only, in its own process (08, 14).
+"""A V2 gRPC client that imports nothing from MLServer: tritonclient only, in its own process.
 
 ``tritonclient.grpc`` and ``mlserver`` each register protobuf messages under the same
 package name, ``inference``, and a Python process has one descriptor pool, so the two

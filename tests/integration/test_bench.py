@@ -53,7 +53,7 @@ def test_every_load_is_measured_without_errors(tiny_table):
 
 
 def test_the_big_request_is_measured_in_every_round(tiny_table):
-    """Its figures are read by notebook 10; which is faster is the benchmark's finding, not a test's."""
+    """Its figures are read by notebook 13; which is faster is the benchmark's finding, not a test's."""
     _, table = tiny_table
     big = bench.pick(table, "batching", "v2-rest", 1, bench.BIG_ROWS)
     assert big.requests == TINY.rounds * TINY.big_requests and big.errors == 0

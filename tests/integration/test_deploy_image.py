@@ -83,25 +83,37 @@ def strict_image_venv(trained, tmp_path_factory):
     steps = ["pip install --no-cache-dir -r requirements.txt",
              *_appended_run_lines((context / "Dockerfile").read_text())]
     assert steps[-1] == f"pip install --no-cache-dir -r {deploy.OVERRIDES_FILE}"  # overrides come last
+    web_stack_before_overrides = None
     for step in steps:
+        if step == steps[-1]:  # what MLServer's own pins resolved to, before the overrides
+            web_stack_before_overrides = _installed(venv, ("fastapi", "starlette"))
         done = subprocess.run(["bash", "-c", step], cwd=context, env=env, capture_output=True,
                               text=True, timeout=INSTALL_TIMEOUT)
         assert done.returncode == 0, f"{step}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    return ws, context, venv
+    return ws, context, venv, web_stack_before_overrides
+
+
+def _installed(venv: Path, packages: tuple[str, ...]) -> dict[str, str]:
+    code = ("import json, importlib.metadata as m; "
+            f"print(json.dumps({{p: m.version(p) for p in {packages!r}}}))")
+    return json.loads(subprocess.run([str(venv / "bin" / "python"), "-c", code], check=True,
+                                     capture_output=True, text=True, timeout=120).stdout)
+
+
+def test_mlservers_own_pins_resolve_to_the_web_stack_with_advisories(strict_image_venv):
+    """Notebook 17 and docs/security.md: pip, following MLServer 1.7.1's fastapi<0.116, installs these."""
+    *_, before = strict_image_venv
+    assert before == {"fastapi": "0.115.14", "starlette": "0.46.2"}
 
 
 def test_the_image_gets_the_locked_web_stack_and_our_package(strict_image_venv):
-    _, _, venv = strict_image_venv
+    _, _, venv, _ = strict_image_venv
     packages = ("fastapi", "starlette", "mlserver", "mlflow", "wine-serving")
-    code = ("import json, importlib.metadata as m; "
-            f"print(json.dumps({{p: m.version(p) for p in {packages!r}}}))")
-    installed = json.loads(subprocess.run([str(venv / "bin" / "python"), "-c", code], check=True,
-                                          capture_output=True, text=True, timeout=120).stdout)
-    assert installed == {p: version(p) for p in packages}
+    assert _installed(venv, packages) == {p: version(p) for p in packages}
 
 
 def test_the_image_serves_the_strict_runtime(strict_image_venv, tmp_path):
-    ws, context, venv = strict_image_venv
+    ws, context, venv, _ = strict_image_venv
     local = _on_loopback(context, tmp_path / "local")
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
     rows = named_columns(test_x.iloc[:3])

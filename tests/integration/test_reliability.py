@@ -135,7 +135,7 @@ def test_a_killed_worker_costs_only_in_flight_requests(recommended):
     assert len(report.failures) <= 8 and outage < 10
     assert all(np.isclose(s.value, expected[s.index % len(test_x)]) for s in report.samples if s.ok)
     # A new worker imports MLflow and loads the model again: ~20 s alone, more with other servers
-    # on the cores (notebook 12 waits as long); the wait guards a hang, it is not a speed claim.
+    # on the cores (notebook 15 waits as long); the wait guards a hang, it is not a speed claim.
     deadline = time.perf_counter() + 180
     while len(inference_workers(server.pid)) < len(victims) and time.perf_counter() < deadline:
         time.sleep(0.5)

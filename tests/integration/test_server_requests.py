@@ -143,7 +143,7 @@ def test_unknown_model_is_a_404(served):
 
 
 def test_kserve_hard_codes_the_addresses_the_peer_rewrites():
-    """Notebook 14 says KServe 0.21 binds REST to 0.0.0.0 and gRPC to [::] with no option: in its source."""
+    """Notebook 12 says KServe 0.21 binds REST to 0.0.0.0 and gRPC to [::] with no option: in its source."""
     import subprocess
 
     from wine_serving.kserve_server import kserve_python

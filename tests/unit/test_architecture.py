@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,7 +62,7 @@ def test_workspace_and_errors_import_nothing_of_the_package():
 
 
 def test_the_client_never_manages_processes():
-    assert {_top(n) for n in IMPORTS["client"]} <= {"errors", "training"}
+    assert {_top(n) for n in IMPORTS["client"]} <= {"errors"}
 
 
 @pytest.mark.parametrize("module", sorted(n for n in IMPORTS if _top(n) == "process"))
@@ -100,3 +101,48 @@ def test_every_module_imports_without_the_dev_extra():
     done = subprocess.run([sys.executable, "-c", BLOCKER], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "kubernetes_validate is not installed" in done.stdout and "'dev' extra" in done.stdout
+
+
+NOTEBOOK_DIR = PACKAGE.parents[1] / "notebooks"
+ARCHITECTURE = PACKAGE.parents[1] / "docs" / "architecture.md"
+# A module named in a string the notebook hands on (an implementation path, `python -m ...`).
+NAMED_IN_A_STRING = re.compile(r"wine_serving\.([a-z_]+)")
+
+
+def notebooks_importing() -> dict[str, set[str]]:
+    """``{top-level module: numbers of the notebooks whose code uses it directly}``, from their source."""
+    import json
+
+    modules = {_top(name) for name in IMPORTS if name}
+    used: dict[str, set[str]] = {}
+    for path in sorted(NOTEBOOK_DIR.glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        names: set[str] = set(NAMED_IN_A_STRING.findall(code))
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.ImportFrom) and node.module == "wine_serving":
+                names.update(a.name if a.name in modules else "workspace" for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("wine_serving."):
+                names.add(node.module.split(".")[1])
+        for name in names & modules:
+            used.setdefault(name, set()).add(path.name[:2])
+    return used
+
+
+def _numbers(cell: str) -> set[str]:
+    found: set[str] = set()
+    for first, last in re.findall(r"(\d\d)(?:–(\d\d))?", cell):
+        found.update(f"{n:02d}" for n in range(int(first), int(last or first) + 1))
+    return found
+
+
+def test_the_maps_lesson_column_is_what_the_notebooks_import():
+    """The "直接匯入的課" column is generated from the notebooks' own imports, and checked here."""
+    used = notebooks_importing()
+    rows = re.findall(r"^\| `([a-z_/]+)`(?:、`([a-z_]+)`)? \| [^|]+ \| ([^|]*) \|$",
+                      ARCHITECTURE.read_text(encoding="utf-8").split("## 測試的分層")[0], re.M)
+    assert len(rows) >= 15
+    for first, second, lessons in rows:
+        modules = {first.rstrip("/"), *([second] if second else [])}
+        expected = set().union(*(used.get(m, set()) for m in modules))
+        assert _numbers(lessons) == expected, (first, sorted(expected))

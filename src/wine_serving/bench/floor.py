@@ -1,4 +1,4 @@
-"""The benchmark's floor (10): the cheapest Python HTTP round trip on this machine.
+"""The benchmark's floor: the cheapest Python HTTP round trip on this machine.
 
 A plain ASGI app under uvicorn that reads the whole request body and answers a fixed
 V2 response: no framework, no validation, no model. No Python V2 server here can be

@@ -1,4 +1,4 @@
-"""Run the benchmark (10): every server at once, each load in turn, client CPU beside server CPU.
+"""Run the benchmark: every server at once, each load in turn, client CPU beside server CPU.
 
 Everything is measured in one run, with the servers visited in alternating order,
 because this machine is shared and noisy: the figures that matter are ratios

@@ -1,9 +1,9 @@
-"""What the benchmark (10) measures: the servers under test and how much load each gets.
+"""What the benchmark measures: the servers under test and how much load each gets.
 
 ``SERVERS`` are the configurations: MLServer with several settings, MLflow's
 ``mlflow models serve`` with one and two workers, KServe's ``ModelServer`` with one and
-two workers (14), and the floor, a trivial ASGI app under uvicorn (``floor``). ``QUICK``
-and ``FULL`` are the plans. Notebook 10 reads the figures.
+two workers, and the floor, a trivial ASGI app under uvicorn (``floor``). ``QUICK``
+and ``FULL`` are the plans. Notebook 13 reads the figures.
 """
 
 from __future__ import annotations
@@ -36,14 +36,14 @@ class ServerSpec:
     model: dict[str, Any] = field(default_factory=dict)
     quick: bool = False
     # Variants measured on V2 REST only (keeps `make bench` under 12 minutes); the configurations
-    # notebook 10 compares across protocols get every endpoint of the plan.
+    # notebook 13 compares across protocols get every endpoint of the plan.
     every_endpoint: bool = True
 
 
 SERVERS = (
     ServerSpec("mlflow", "mlflow models serve", kind="mlflow", quick=True),
     ServerSpec("mlflow-2", "mlflow models serve, 2 workers", kind="mlflow", settings={"workers": 2}),
-    # KServe's ModelServer (14), per-request latency log lines off; uvicorn workers as KServe offers.
+    # KServe's ModelServer, per-request latency log lines off; uvicorn workers as KServe offers.
     ServerSpec("kserve", "KServe ModelServer, 1 worker", kind="kserve", quick=True),
     ServerSpec("kserve-2", "KServe ModelServer, 2 workers", kind="kserve", settings={"workers": 2}),
     ServerSpec("floor", "uvicorn + trivial ASGI app (the floor)", kind="floor", quick=True),

@@ -1,4 +1,4 @@
-"""Read a benchmark table (10): one measurement, the two targets as ratios, JSON, Markdown, a plot."""
+"""Read a benchmark table: one measurement, the two targets as ratios, JSON, Markdown, a plot."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Looking inside a running server: its process tree, inference workers, CPU and sockets (10, 12, tests).
+"""Looking inside a running server: its process tree, inference workers, CPU and sockets.
 
 Nothing here starts or stops anything; the notebooks that measure or break a server
-(10, 12) and the tests use it to see what ``mlserver start`` made.
+and the tests use it to see what ``mlserver start`` made.
 """
 
 from __future__ import annotations

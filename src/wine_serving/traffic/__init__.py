@@ -1,9 +1,9 @@
-"""Bounded traffic to a server on this machine (07, 10-12): every loop has a count and a time limit.
+"""Bounded traffic to a server on this machine: every loop has a count and a time limit.
 
 Two generators for two questions. ``recorded`` (threads and ``requests``) keeps every
-request with its answer, to prove a rollout (07) or a killed worker (12) lost
+request with its answer, to prove a rollout or a killed worker lost
 nothing. ``throughput`` (asyncio, pre-encoded requests) costs the client little, to
-measure a server (10, 11 and the benchmark). Both refuse any host but loopback.
+measure a server. Both refuse any host but loopback.
 """
 
 from __future__ import annotations

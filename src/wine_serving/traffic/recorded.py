@@ -1,4 +1,4 @@
-"""Recorded load (07, 12): every request kept with its start, latency and answer or error.
+"""Recorded load: every request kept with its start, latency and answer or error.
 
 Used to prove that something (a rollout in 07, a killed worker in 12) did not fail
 requests: a notebook shows when answers changed and a test counts failures.

@@ -1,10 +1,10 @@
-"""Throughput load (10, 11, the benchmark): a low-overhead HTTP/1.1 and gRPC load generator.
+"""Throughput load: a low-overhead HTTP/1.1 and gRPC load generator.
 
 A general-purpose HTTP client spends client CPU on every request (headers,
 parsing, connection pools) on the same cores the server uses, so part of what it
-measures is itself; notebook 10 compares one with this module. This one writes
+measures is itself; notebook 13 compares one with this module. This one writes
 pre-encoded requests on keep-alive connections with asyncio (less client CPU per
-request than aiohttp; notebook 10 asserts it), bounded by a request count and a
+request than aiohttp; notebook 13 asserts it), bounded by a request count and a
 time limit, to 127.0.0.1 only.
 """
 
