@@ -38,14 +38,16 @@ $(STAMP): requirements.lock pyproject.toml
 	# (pyproject.toml [tool.uv], docs/security.md). --compile-bytecode writes the .pyc files
 	# once here: with PYTHONDONTWRITEBYTECODE set, every kernel and every mlserver process
 	# would otherwise compile MLflow and MLServer from source each time it starts.
-	$(UV) pip install --quiet --compile-bytecode --python $(PY) --no-deps -r requirements.lock
+	# `sync`, not `install`: a package dropped from the lock leaves the venv too (sync removes
+	# everything the lock does not list, this package's editable install included, put back next).
+	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	$(PY) tools/known_warnings.py
 	touch $(STAMP)
 
 $(KSERVE_STAMP): $(KSERVE_LOCK) | $(STAMP)
 	test -x $(KSERVE_VENV)/bin/python || $(PYTHON) -m venv $(KSERVE_VENV)
-	$(UV) pip install --quiet --compile-bytecode --python $(KSERVE_VENV)/bin/python --no-deps -r $(KSERVE_LOCK)
+	$(UV) pip sync --quiet --compile-bytecode --python $(KSERVE_VENV)/bin/python $(KSERVE_LOCK)
 	touch $(KSERVE_STAMP)
 
 # The reader's path: every notebook in order on the workspace (workspace/ unless
@@ -73,7 +75,7 @@ lint: setup
 # The static checks read only committed files, so they run with the unit tests.
 STATIC_TESTS := tests/test_notebooks.py tests/test_repository.py tests/test_project_files.py tests/test_environment.py \
   tests/test_vocabulary.py tests/test_devcontainer.py
-test-fast: setup
+test-fast: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) tests/unit $(STATIC_TESTS)
 
 test-integration: setup

@@ -33,7 +33,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def served(trained) -> Iterator:
     """One real MLServer with the column, tensor and named-tensor models, shared by a worker."""
-    from wine_serving.server import serve
+    from wine_serving.servers.mlserver import serve
     from wine_serving.settings import model_settings
 
     ws, models = trained
@@ -49,7 +49,7 @@ def served(trained) -> Iterator:
 @pytest.fixture(scope="session")
 def kserve_served(trained) -> Iterator:
     """The same three models on KServe's V2 server (its own venv, peers/kserve_model.py)."""
-    from wine_serving.kserve_server import KServeServer
+    from wine_serving.servers.kserve import KServeServer
 
     ws, models = trained
     with KServeServer({"wine-classifier": models["dataframe"].registered_uri,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from wine_serving.workspace import EXPERIMENT_NAME
+from wine_serving.tracking import EXPERIMENT_NAME
 
 ROOT = Path(__file__).resolve().parents[1]
 EXECUTED = ROOT / "build" / "notebooks"

@@ -6,10 +6,11 @@ process ownership, request validation.
 
 Where to start reading: the core path, flat, in the order notebooks 01-06 walk it:
 ``workspace`` -> ``data`` -> ``training`` (with ``named_tensor_model``) -> ``registry``
--> ``settings`` -> ``server`` (with ``preflight``) -> ``client``; ``errors`` is shared.
+-> ``settings`` -> ``servers.mlserver`` (with ``servers.preflight``) -> ``client`` (its rule in
+``validation``); ``errors`` is shared.
 Under ``server`` sits ``process`` (owning child processes). The later lessons add
-``mlflow_servers``, ``traffic`` (bounded load), ``bench``, ``deploy``, ``bad_requests``,
-``strict_runtime`` (a server that checks requests itself), ``kserve_server``,
+``servers.mlflow``, ``traffic`` (bounded load), ``bench``, ``deploy``, ``bad_requests``,
+``strict_runtime`` (a server that checks requests itself), ``servers.kserve``,
 ``monitoring`` and ``plotting``. ``docs/architecture.md`` draws the parts, which may
 import which and which lessons import each (generated from the notebooks' imports);
 ``tests/unit/test_architecture.py`` holds them to it.

@@ -13,6 +13,7 @@ from contextlib import redirect_stderr
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from wine_serving.tracking import ensure_store
 from wine_serving.training import (
     DATAFRAME_KIND,
     DEFAULT_ALPHA,
@@ -24,9 +25,10 @@ from wine_serving.training import (
     TENSOR_KIND,
     TrainingResult,
     log_named_tensor_model,
+    require_kind,
     train_elasticnet,
 )
-from wine_serving.workspace import Workspace, ensure_store, get_workspace
+from wine_serving.workspace import Workspace, get_workspace
 
 
 def _client(ws: Workspace):
@@ -119,8 +121,7 @@ def ensure_model(kind: str = DATAFRAME_KIND, ws: Workspace | None = None, *,
     once between them instead of racing to register duplicates.
     """
     ws = ws or get_workspace()
-    if kind not in REGISTERED_NAMES:
-        raise ValueError(f"kind must be one of {list(REGISTERED_NAMES)}, not {kind!r}")
+    require_kind(kind)
     # The named-tensor model wraps the tensor model: make sure that one exists first.
     tensor_model = ensure_model(TENSOR_KIND, ws, alpha=alpha, l1_ratio=l1_ratio) \
         if kind == DICT_KIND else None

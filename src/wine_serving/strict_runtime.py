@@ -37,8 +37,8 @@ from mlserver.handlers import custom_handler
 from mlserver.types import InferenceRequest, InferenceResponse, MetadataTensor
 from mlserver_mlflow import MLflowRuntime
 
-from wine_serving.client import INVOCATION_FORMATS, MAX_ROWS, validate_request
 from wine_serving.errors import RequestValidationError
+from wine_serving.validation import INVOCATION_FORMATS, MAX_ROWS, validate_request
 
 
 def check_request(request: InferenceRequest, inputs: Sequence[MetadataTensor], content_type: str | None,

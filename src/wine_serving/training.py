@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from wine_serving.data import FEATURES, load_wine_quality, split_wine_quality
-from wine_serving.workspace import Workspace, get_workspace, using_workspace_store
+from wine_serving.tracking import using_workspace_store
+from wine_serving.workspace import Workspace, get_workspace
 
 MODEL_NAME = "ElasticnetWineModel"
 TENSOR_MODEL_NAME = "ElasticnetWineTensorModel"
@@ -86,6 +87,13 @@ def pip_requirements() -> list[str]:
     from importlib.metadata import version
 
     return [f"{pkg}=={version(pkg)}" for pkg in REQUIREMENTS]
+
+
+def require_kind(kind: str, allowed: tuple[str, ...] = tuple(REGISTERED_NAMES)) -> str:
+    """The one check of a model ``kind``, so every entry point refuses a typo in the same words."""
+    if kind not in allowed:
+        raise ValueError(f"kind must be one of {list(allowed)}, not {kind!r}")
+    return kind
 
 
 def to_tensor(frame: pd.DataFrame) -> np.ndarray:
@@ -195,8 +203,7 @@ def train_elasticnet(
     from mlflow.models import infer_signature
     from sklearn.linear_model import ElasticNet
 
-    if kind not in (DATAFRAME_KIND, TENSOR_KIND):
-        raise ValueError(f"kind must be {DATAFRAME_KIND!r} or {TENSOR_KIND!r}, not {kind!r}")
+    require_kind(kind, (DATAFRAME_KIND, TENSOR_KIND))  # the named-tensor kind: log_named_tensor_model
     ws = ws or get_workspace()
     train_x, test_x, train_y, test_y = split_wine_quality(load_wine_quality(ws))
     if kind == TENSOR_KIND:

@@ -1,4 +1,4 @@
-"""The workspace: every path a tutorial run creates, and MLflow pointed at its store (all notebooks).
+"""The workspace: every path a tutorial run creates, and the lock that guards it.
 
 A reader, a test and CI must never write into the repository by accident, so all
 run output (MLflow store, artifacts, settings files, logs, downloaded data) sits
@@ -16,7 +16,6 @@ from pathlib import Path
 
 HOME_ENV = "WINE_SERVING_HOME"
 TRACKING_ENV = "MLFLOW_TRACKING_URI"
-EXPERIMENT_NAME = "wine-quality"
 
 
 def checkout_root(module_file: str | Path = __file__) -> Path | None:
@@ -155,107 +154,6 @@ def environ(name: str, value: str | None | object = _UNSET) -> Iterator[None]:
             os.environ[name] = previous
 
 
-@contextmanager
-def tracking_server(uri: str) -> Iterator[str]:
-    """Within the block, MLflow calls and servers started here use ``uri`` as the store.
-
-    The same as a team member exporting ``MLFLOW_TRACKING_URI``. On exit the variable
-    and MLflow's tracking URI are exactly what they were before the block.
-    """
-    import mlflow
-
-    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
-    with environ(TRACKING_ENV, uri):
-        mlflow.set_tracking_uri(uri)
-        try:
-            yield uri
-        finally:
-            mlflow.set_tracking_uri(previous)
-
-
 def get_workspace() -> Workspace:
     """The current workspace, with its folders created."""
     return Workspace(default_root()).ensure_dirs()
-
-
-# MLflow shows a progress bar for every artifact download; in a notebook it is a
-# line of text per update. Off unless the reader asks for it.
-PROGRESS_BAR_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
-
-
-def quiet_mlflow() -> None:
-    """MLflow's INFO lines and progress bars off, so a cell shows what its lesson is about.
-
-    MLflow logs "Created version", alembic migrations and input-example checks at INFO
-    on stderr; warnings (level WARNING and up) still show. A reader who wants the
-    chatter back sets ``logging.getLogger("mlflow").setLevel("INFO")``.
-    """
-    import logging
-
-    os.environ.setdefault(PROGRESS_BAR_ENV, "false")
-    for name in ("mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def ensure_store(ws: Workspace | None = None) -> str:
-    """The workspace's tracking URI, with its store and the tutorial's experiment created once.
-
-    Changes nothing process-wide, so a registry read can call it freely. Two processes
-    creating a fresh sqlite store at the same time crash alembic ("duplicate column
-    name: step"); the lock makes the first one build the schema and the rest find it
-    done. The experiment keeps its artifacts under the workspace (MLflow's default,
-    ``./mlruns`` of the current folder, would dirty the repository).
-    """
-    from mlflow.tracking import MlflowClient
-
-    quiet_mlflow()
-    ws = ws or get_workspace()
-    uri = ws.tracking_uri
-    with ws.lock("tracking-store"):
-        client = MlflowClient(uri)
-        if client.get_experiment_by_name(EXPERIMENT_NAME) is None:
-            artifact_location = ws.artifacts_dir.as_uri() if ws.uses_embedded_store else None
-            client.create_experiment(EXPERIMENT_NAME, artifact_location=artifact_location)
-    return uri
-
-
-def set_tracking_to_workspace(ws: Workspace | None = None) -> str:
-    """Point this process's MLflow at the workspace store and experiment, and leave it there.
-
-    It changes MLflow's process-wide state (tracking URI and active experiment), as its
-    name says: for scripts and tests that work on one workspace. A notebook writes the
-    two MLflow calls out instead; package code uses ``using_workspace_store``.
-    """
-    import mlflow
-
-    uri = ensure_store(ws)
-    # MLflow 3 also exports the URI to the environment; undo that, or a later
-    # workspace (and every child process) would mistake it for the user's choice.
-    with environ(TRACKING_ENV):
-        mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment(EXPERIMENT_NAME)
-    return uri
-
-
-@contextmanager
-def using_workspace_store(ws: Workspace | None = None) -> Iterator[str]:
-    """Within the block MLflow's fluent API (``start_run``, ``log_model``, ``download_artifacts``)
-    uses the workspace's store; afterwards MLflow points exactly where it pointed before.
-
-    Training must use the process-wide tracking URI (``mlflow.sklearn.log_model`` has no
-    ``tracking_uri`` argument), but a helper that left it changed would make a notebook
-    behave differently alone and after the others. The block yields the experiment id
-    for ``mlflow.start_run(experiment_id=...)``, so the active experiment is not touched.
-    """
-    import mlflow
-
-    uri = ensure_store(ws)
-    experiment_id = mlflow.MlflowClient(uri).get_experiment_by_name(EXPERIMENT_NAME).experiment_id
-    # None when nothing set it: set_tracking_uri(None) then restores "not set" exactly.
-    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
-    with environ(TRACKING_ENV):
-        mlflow.set_tracking_uri(uri)
-        try:
-            yield experiment_id
-        finally:
-            mlflow.set_tracking_uri(previous)

@@ -25,9 +25,9 @@ from wine_serving import deploy
 from wine_serving.client import V2Client, named_columns
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.process.ports import LOOPBACK, free_ports
-from wine_serving.server import MLServer
+from wine_serving.servers.mlserver import MLServer
 from wine_serving.settings import STRICT_RUNTIME, read_json
-from wine_serving.workspace import set_tracking_to_workspace
+from wine_serving.tracking import set_tracking_to_workspace
 
 pytestmark = pytest.mark.integration
 INSTALL_TIMEOUT = 900

@@ -13,10 +13,11 @@ import requests
 from wine_serving.client import invocations_payload
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.errors import ServerStartError
-from wine_serving.mlflow_servers import MlflowModelServer, TrackingServer
 from wine_serving.process.ports import LOOPBACK, free_port
+from wine_serving.servers.mlflow import MlflowModelServer, TrackingServer
+from wine_serving.tracking import set_tracking_to_workspace, tracking_server
 from wine_serving.training import train_elasticnet
-from wine_serving.workspace import TRACKING_ENV, set_tracking_to_workspace, tracking_server
+from wine_serving.workspace import TRACKING_ENV
 
 pytestmark = pytest.mark.integration
 

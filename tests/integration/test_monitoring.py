@@ -23,16 +23,16 @@ INFER_200 = 'rest_server_requests_total{path="/v2/models/{model_name}/infer",sta
 
 
 def _counter(metrics_url: str, series: str) -> float:
-    """One sample of ``series`` as MLServer's own ``/metrics`` shows it now (label order aside)."""
+    """The sum of ``series`` (``name{label="value",...}``) as MLServer's own ``/metrics`` shows it now,
+    parsed by prometheus_client's reader of the text format."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     name, _, labels = series.partition("{")
-    wanted = set(labels.removesuffix("}").split(","))
-    total = 0.0
-    for line in requests.get(metrics_url, timeout=5).text.splitlines():
-        if line.startswith(name + "{"):
-            found, value = line.rsplit(" ", 1)
-            if wanted <= set(found[len(name) + 1:-1].split(",")):
-                total += float(value)
-    return total
+    wanted = dict(pair.split("=", 1) for pair in labels.removesuffix("}").split(",") if pair)
+    wanted = {key: value.strip('"') for key, value in wanted.items()}
+    text = requests.get(metrics_url, timeout=5).text
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == name and wanted.items() <= sample.labels.items())
 
 
 def test_prometheus_reads_what_mlserver_counted(served, tmp_path):

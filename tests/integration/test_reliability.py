@@ -7,9 +7,7 @@ figure this suite measures is printed (``pytest -s``) for the record.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import time
 
 import mlflow
@@ -18,14 +16,13 @@ import pytest
 
 from tests.helpers import mlserver_processes, wait_until_gone
 from wine_serving.bad_requests import COLUMN_MODEL, TENSOR_MODEL, bad_input_cases, run_case
-from wine_serving.client import V2Client, decode_predictions, named_columns
+from wine_serving.client import V2Client
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.errors import PortInUseError, ServerStartError
-from wine_serving.preflight import ModelUnavailableError
-from wine_serving.process.inspection import inference_workers
 from wine_serving.process.ports import free_ports
 from wine_serving.registry import logged_model_dir
-from wine_serving.server import MLServer, serve
+from wine_serving.servers.mlserver import MLServer, serve
+from wine_serving.servers.preflight import ModelUnavailableError
 from wine_serving.settings import (
     RECOMMENDED_MODEL,
     RECOMMENDED_SERVER,
@@ -33,9 +30,7 @@ from wine_serving.settings import (
     prepare_repository,
     server_settings,
 )
-from wine_serving.traffic.recorded import BackgroundLoad, row_caller
-from wine_serving.traffic.throughput import encode_post, http_load
-from wine_serving.workspace import set_tracking_to_workspace
+from wine_serving.tracking import set_tracking_to_workspace
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("reliability")]
 
@@ -101,50 +96,6 @@ def test_bad_input_is_answered_and_the_server_stays_ready(recommended, case):
         assert outcome.client_error is None
 
 
-def test_10k_requests_at_concurrency_32_all_correct(recommended):
-    server, test_x, expected = recommended
-    rng = np.random.default_rng(7)
-    rows = rng.integers(0, len(test_x), size=10_000)
-    url = f"{server.url}/v2/models/{COLUMN_MODEL}/infer"
-    encoded = [encode_post(url, named_columns(test_x.iloc[[i]])) for i in range(len(test_x))]
-    # max_seconds only bounds a hang: the count, not the time, is the claim (no speed bound here).
-    result = http_load(url, [encoded[r] for r in rows], total=10_000, concurrency=32, max_seconds=300,
-                       keep_bodies=True)
-    print(f"\n10k load: {result.requests} requests, {result.errors} failed, {result.wall_seconds:.1f} s, "
-          f"{result.rps:.0f}/s, p99 {result.percentile_ms(99):.1f} ms")
-    assert result.requests == 10_000 and result.errors == 0
-    answers = np.array([decode_predictions(result.json(i))[0] for i in range(10_000)])
-    np.testing.assert_allclose(answers, expected[rows], rtol=1e-9)
-
-
-def test_a_killed_worker_costs_only_in_flight_requests(recommended):
-    server, test_x, expected = recommended
-    victims = inference_workers(server.pid)
-    assert len(victims) == RECOMMENDED_SERVER["parallel_workers"]
-    call = row_caller(f"{server.url}/v2/models/{COLUMN_MODEL}/infer", test_x)
-    load = BackgroundLoad(call, total=4000, concurrency=4, max_seconds=8).start()
-    time.sleep(1.5)
-    killed_at = time.perf_counter()
-    os.kill(victims[0].pid, signal.SIGKILL)
-    report = load.join()
-    window = report.failure_window()
-    outage = 0.0 if window is None else window[1] - window[0]
-    print(f"\nworker killed: {report.requests} requests, {len(report.failures)} failed, "
-          f"outage {outage:.2f} s")
-    # In flight, or dispatched to the dead worker before MLServer noticed: at most 2 x concurrency.
-    assert len(report.failures) <= 8 and outage < 10
-    assert all(np.isclose(s.value, expected[s.index % len(test_x)]) for s in report.samples if s.ok)
-    # A new worker imports MLflow and loads the model again: ~20 s alone, more with other servers
-    # on the cores (notebook 15 waits as long); the wait guards a hang, it is not a speed claim.
-    deadline = time.perf_counter() + 180
-    while len(inference_workers(server.pid)) < len(victims) and time.perf_counter() < deadline:
-        time.sleep(0.5)
-    print(f"worker replaced after {time.perf_counter() - killed_at:.1f} s")
-    workers = inference_workers(server.pid)
-    assert victims[0].pid not in {w.pid for w in workers} and len(workers) == len(victims)
-    np.testing.assert_allclose(V2Client(server.url, COLUMN_MODEL).predict_dataframe(test_x), expected)
-
-
 def test_a_second_server_on_a_taken_port_is_refused(recommended, tmp_path):
     server, test_x, expected = recommended
     _, grpc_port, metrics_port = free_ports(3)
@@ -158,32 +109,6 @@ def test_a_second_server_on_a_taken_port_is_refused(recommended, tmp_path):
     print(f"\nrefused after {time.perf_counter() - started:.1f} s")
     assert wait_until_gone(repo) == []
     np.testing.assert_allclose(V2Client(server.url, COLUMN_MODEL).predict_dataframe(test_x), expected)
-
-
-def test_a_killed_server_is_a_clear_error_and_comes_back(trained):
-    ws, models = trained
-    test_x, expected = _rows_and_answers(ws, models)
-    server = serve(_models(models)[:1], name="crash", ws=ws)
-    try:
-        call = row_caller(f"{server.url}/v2/models/{COLUMN_MODEL}/infer", test_x, timeout=3)
-        load = BackgroundLoad(call, total=100_000, concurrency=4,
-                              max_seconds=4).start()
-        time.sleep(1)
-        os.killpg(server.pid, signal.SIGKILL)
-        began = time.perf_counter()
-        report = load.join()
-        ended = time.perf_counter() - began
-    finally:
-        server.stop()
-    failures = report.failures
-    print(f"\nserver killed: {report.requests} requests, {len(failures)} failed, "
-          f"load ended {ended:.1f} s later")
-    assert failures and all(f.error.startswith("ConnectionError") for f in failures)
-    # Each request gives up at its 3 s timeout; the load stops within its 4 s plus one timeout
-    # (a margin for a loaded machine on top): never a hang.
-    assert max(s.latency for s in report.samples) < 3.5 and ended < 15
-    with serve(_models(models)[:1], name="crash", ws=ws) as again:
-        np.testing.assert_allclose(V2Client(again.url, COLUMN_MODEL).predict_dataframe(test_x), expected)
 
 
 # ManagedProcess.wait_ready's message when a server never became ready: failing "fast" means
@@ -229,7 +154,7 @@ def test_a_corrupted_model_fails_fast_and_cleanly(trained, tmp_path, preflight):
 
 
 def test_preflight_names_a_missing_alias_and_a_missing_folder(trained, tmp_path):
-    from wine_serving.preflight import check_model
+    from wine_serving.servers.preflight import check_model
 
     ws, models = trained
     name = models["dataframe"].registered_name

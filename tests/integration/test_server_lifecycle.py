@@ -21,7 +21,7 @@ import pytest
 from tests.helpers import mlserver_processes, wait_until_gone
 from wine_serving.errors import ServerStartError
 from wine_serving.process.ports import free_ports
-from wine_serving.server import MLServer
+from wine_serving.servers.mlserver import MLServer
 from wine_serving.settings import prepare_repository, server_settings
 
 pytestmark = pytest.mark.integration
@@ -80,7 +80,7 @@ def test_readiness_timeout_stops_the_server(workspace, tmp_path):
 
 def _start_cell(repo: Path) -> str:
     return textwrap.dedent(f"""
-        from wine_serving.server import MLServer
+        from wine_serving.servers.mlserver import MLServer
         server = MLServer({str(repo)!r}).start()
         print("PID", server.pid)
     """)
@@ -148,7 +148,7 @@ def test_pytest_killed_with_sigkill(workspace, tmp_path):
     test_file = tmp_path / "test_owner.py"
     test_file.write_text(textwrap.dedent(f"""
         import pathlib, time
-        from wine_serving.server import MLServer
+        from wine_serving.servers.mlserver import MLServer
 
         def test_hold_a_server():
             MLServer({str(repo)!r}).start()
@@ -192,9 +192,9 @@ def test_a_port_taken_before_the_bind_means_new_ports(workspace):
     that is a ``PortInUseError`` naming the port, and ``start_on_free_ports`` tries again
     with a server built on new ports.
     """
-    from wine_serving.bench.floor import FloorServer
     from wine_serving.errors import PortInUseError
     from wine_serving.process.managed import start_on_free_ports
+    from wine_serving.servers.floor import FloorServer
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
         holder.bind(("127.0.0.1", 0))

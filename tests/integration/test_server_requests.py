@@ -8,14 +8,15 @@ import re
 import mlflow
 import numpy as np
 import pytest
+import requests
 
 from wine_serving.client import INVOCATION_FORMATS, V2Client
 from wine_serving.data import FEATURES, load_wine_quality, split_wine_quality
 from wine_serving.errors import InferenceError, RequestValidationError
 from wine_serving.process.inspection import is_loopback, listening_addresses
 from wine_serving.process.ports import LOOPBACK
+from wine_serving.tracking import set_tracking_to_workspace
 from wine_serving.training import to_named_tensors, to_tensor, without_type_hint_warning
-from wine_serving.workspace import set_tracking_to_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +51,9 @@ def v2_server(request):
 def test_server_is_ready_and_listens_on_loopback_only(v2_server):
     server, _ = v2_server
     client = V2Client(server.url, "wine-classifier")
-    assert client.live() and client.ready() and client.model_ready()
+    assert client.live() and client.ready()
+    model_ready = requests.get(f"{client.base_url}/v2/models/{client.model_name}/ready", timeout=10)
+    assert model_ready.status_code == 200
     assert server.url.startswith(f"http://{LOOPBACK}:")
     addresses = listening_addresses(server.pid)
     ports = {server.port, server.grpc_port, getattr(server, "metrics_port", server.port)}
@@ -88,7 +91,7 @@ def test_named_tensor_dict(v2_server, test_rows):
 @pytest.fixture(scope="module")
 def single_model_server(served):
     """/invocations is one route per server: with two MLflow models the last loaded owns it."""
-    from wine_serving.server import serve
+    from wine_serving.servers.mlserver import serve
     from wine_serving.settings import model_settings
 
     server, models = served
@@ -146,7 +149,7 @@ def test_kserve_hard_codes_the_addresses_the_peer_rewrites():
     """Notebook 12 says KServe 0.21 binds REST to 0.0.0.0 and gRPC to [::] with no option: in its source."""
     import subprocess
 
-    from wine_serving.kserve_server import kserve_python
+    from wine_serving.servers.kserve import kserve_python
 
     done = subprocess.run([str(kserve_python()), "-c",
                            "import inspect, importlib.metadata as md, kserve.model_server as m,"

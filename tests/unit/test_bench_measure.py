@@ -34,3 +34,33 @@ def test_cpu_by_process_names_this_process_and_its_cpu():
     by_process = cpu_by_process(os.getpid())
     assert os.getpid() in by_process and all(seconds >= 0 for seconds in by_process.values())
     assert by_process[os.getpid()] >= time.process_time() - started > 0
+
+
+def _rounds_row(per_round: list[float], config: str = "c") -> dict:
+    result = LoadResult(requests=300, errors=0, wall_seconds=3.0, client_cpu_seconds=0.1,
+                        latencies=[0.01] * 300)
+    return _row("s", "v2-rest", config, 32, 1, result, {10: 1.0}, main_pid=10, round_rps=per_round)
+
+
+def test_rps_is_the_median_of_the_rounds_and_the_spread_their_half_range():
+    row = _rounds_row([120.0, 80.0, 100.0])
+    assert (row["rps"], row["rps_low"], row["rps_high"], row["rounds"]) == (100.0, 80.0, 120.0, 3)
+    assert row["spread_pct"] == 20.0
+    single = _row("s", "v2-rest", "c", 1, 1, LoadResult(requests=10, wall_seconds=1.0, latencies=[0.1] * 10),
+                  {10: 0.1})
+    assert single["rounds"] == 1 and single["rps"] == single["rps_low"] == single["rps_high"] == 10.0
+    assert single["spread_pct"] == 0.0
+
+
+def test_a_spread_over_the_limit_is_flagged_in_the_table_and_the_report():
+    """MLServer batching measured 400, 374, 199, 148 req/s in one run: that is the case this is for."""
+    import pandas as pd
+
+    from wine_serving.bench import SPREAD_LIMIT_PCT, markdown_table, unsteady
+
+    table = pd.DataFrame([_rounds_row([400.0, 374.0, 199.0], "noisy"),
+                          _rounds_row([100.0, 104.0, 98.0], "calm")])
+    assert list(unsteady(table).config) == ["noisy"]
+    assert table.set_index("config").spread_pct["noisy"] > SPREAD_LIMIT_PCT
+    text = markdown_table(table)
+    assert "noisy/v2-rest/c=32/rows=1 ±" in text and "calm/v2-rest" not in text.split("Spread over")[1]

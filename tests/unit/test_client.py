@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wine_serving.client import validate_request
 from wine_serving.errors import RequestValidationError
+from wine_serving.validation import validate_request
 
 
 def test_client_checks_named_tensors_by_name():

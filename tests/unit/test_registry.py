@@ -11,7 +11,8 @@ from wine_serving.registry import (
     logged_model_dir,
     model_uris,
 )
-from wine_serving.workspace import TRACKING_ENV, set_tracking_to_workspace
+from wine_serving.tracking import set_tracking_to_workspace
+from wine_serving.workspace import TRACKING_ENV
 
 
 def test_logged_model_dir_is_mlflow3_layout(trained):
@@ -83,7 +84,8 @@ def test_no_helper_moves_mlflows_process_wide_store(workspace, tmp_path, before)
 
     from wine_serving import deploy
     from wine_serving.registry import find_version, result_from_version
-    from wine_serving.workspace import Workspace, tracking_server
+    from wine_serving.tracking import tracking_server
+    from wine_serving.workspace import Workspace
 
     mlflow.set_tracking_uri(None)
     if before == "another store":

@@ -13,7 +13,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
-import run_notebooks  # noqa: E402
+import run_notebooks
 
 
 def _notebook(folder: Path, name: str, *sources: str) -> None:

@@ -107,3 +107,12 @@ def test_the_conda_steps_have_one_home_and_match_environment_yml():
     ]
     for page in ("README.md", "environment.yml"):
         assert "conda env create" not in (ROOT / page).read_text(encoding="utf-8"), page
+
+
+def test_the_fast_tier_needs_no_kserve_venv(tmp_path):
+    """``make test-fast`` depends on the main venv only: KServe's (12, the benchmark) is not built."""
+    kserve = tmp_path / "kserve-venv"
+    plan = subprocess.run(["make", "-n", "-C", str(ROOT), "test-fast", f"KSERVE_VENV={kserve}"],
+                          capture_output=True, text=True, timeout=60)
+    assert plan.returncode == 0, plan.stderr
+    assert str(kserve) not in plan.stdout and "pytest" in plan.stdout

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from wine_serving.data import FEATURES
+from wine_serving.registry import ensure_model
+from wine_serving.tracking import set_tracking_to_workspace
 from wine_serving.training import MODEL_NAME, TENSOR_MODEL_NAME, train_elasticnet
-from wine_serving.workspace import set_tracking_to_workspace
 
 
 def test_default_model_matches_the_seed(trained):
@@ -65,8 +66,12 @@ def test_other_hyper_parameters_and_no_registration(workspace):
 
 
 def test_unknown_kind_is_refused(workspace):
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(ValueError, match="kind must be one of"):
         train_elasticnet(kind="images", ws=workspace)
+    with pytest.raises(ValueError, match="kind must be one of"):  # the same words from the registry
+        ensure_model("images", ws=workspace)
+    with pytest.raises(ValueError, match="kind must be one of"):  # dict: log_named_tensor_model
+        train_elasticnet(kind="dict", ws=workspace)
 
 
 def test_named_tensor_variant_wraps_the_tensor_model(trained):

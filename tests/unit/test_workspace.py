@@ -5,7 +5,8 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from wine_serving.workspace import EXPERIMENT_NAME, Workspace, default_root, get_workspace
+from wine_serving.tracking import EXPERIMENT_NAME
+from wine_serving.workspace import Workspace, default_root, get_workspace
 
 
 def test_home_env_moves_everything(workspace, tmp_path):
@@ -39,7 +40,8 @@ def test_server_env_carries_the_embedded_store(workspace):
 
 
 def _init_in_child(root: str, barrier) -> str:
-    from wine_serving.workspace import Workspace, set_tracking_to_workspace
+    from wine_serving.tracking import set_tracking_to_workspace
+    from wine_serving.workspace import Workspace
 
     barrier.wait(timeout=30)
     return set_tracking_to_workspace(Workspace(Path(root)).ensure_dirs())

@@ -19,6 +19,7 @@ from wine_serving.bench.plan import (
 )
 from wine_serving.bench.report import (
     FAMILIES,
+    SPREAD_LIMIT_PCT,
     batch_scoring,
     bench_dir,
     best_against_best,
@@ -27,9 +28,10 @@ from wine_serving.bench.report import (
     plot,
     plot_best,
     ratios,
+    unsteady,
     write_reports,
 )
 
-__all__ = ["BATCH_ROWS", "BIG_ROWS", "FAMILIES", "FIELDS", "FULL", "QUICK", "RECOMMENDED", "SERVERS", "Plan",
-           "ServerSpec", "batch_scoring", "bench_dir", "best_against_best", "markdown_table", "pick", "plot",
-           "plot_best", "ratios", "run", "write_reports"]
+__all__ = ["BATCH_ROWS", "BIG_ROWS", "FAMILIES", "FIELDS", "FULL", "QUICK", "RECOMMENDED", "SERVERS",
+           "SPREAD_LIMIT_PCT", "Plan", "ServerSpec", "batch_scoring", "bench_dir", "best_against_best",
+           "markdown_table", "pick", "plot", "plot_best", "ratios", "run", "unsteady", "write_reports"]

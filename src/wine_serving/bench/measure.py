@@ -7,6 +7,7 @@ within a run. Every load is bounded and goes to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import statistics
 import sys
 import threading
 import time
@@ -22,28 +23,36 @@ from wine_serving.client import invocations_payload, named_columns
 from wine_serving.process.inspection import cpu_by_process
 from wine_serving.process.managed import start_on_free_ports
 from wine_serving.process.ports import free_port
+from wine_serving.tracking import using_workspace_store
 from wine_serving.traffic.throughput import LoadResult, encode_post, grpc_load, http_load
-from wine_serving.workspace import Workspace, get_workspace, using_workspace_store
+from wine_serving.workspace import Workspace, get_workspace
 
 START_AT_ONCE = 6  # the quick plan starts all of its six at once
 START_TIMEOUT = 180.0
 
 
 def _row(spec_label: str, endpoint: str, config: str, concurrency: int, rows: int, result: LoadResult,
-         server_cpu: dict[int, float], main_pid: int | None = None) -> dict[str, Any]:
+         server_cpu: dict[int, float], main_pid: int | None = None,
+         round_rps: list[float] | None = None) -> dict[str, Any]:
     """One table row; ``server_cpu`` is CPU seconds by server process over the whole load,
     ``main_pid`` the process the benchmark started (MLServer's HTTP process; for mlflow and
-    KServe with workers, a parent that mostly waits)."""
+    KServe with workers, a parent that mostly waits); ``round_rps`` the throughput of each
+    round: ``rps`` is their median, the spread their half-range (latencies pool every round)."""
     busiest = max(server_cpu, key=server_cpu.__getitem__, default=None)
+    per_round = round_rps or [result.rps]
+    median = float(statistics.median(per_round))
+    low, high = min(per_round), max(per_round)
     return {
         "server": spec_label, "endpoint": endpoint, "config": config, "concurrency": concurrency,
-        "rows": rows, "requests": result.requests, "errors": result.errors, "rps": round(result.rps, 1),
+        "rows": rows, "requests": result.requests, "errors": result.errors, "rps": round(median, 1),
         "p50_ms": round(result.percentile_ms(50), 3), "p90_ms": round(result.percentile_ms(90), 3),
         "p99_ms": round(result.percentile_ms(99), 3), "client_cpu_s": round(result.client_cpu_seconds, 3),
         "server_cpu_s": round(sum(server_cpu.values()), 3),
         "busiest_process_cpu_s": 0.0 if busiest is None else round(server_cpu[busiest], 3),
         "busiest_process": "" if busiest is None else ("main" if busiest == main_pid else "child"),
         "wall_s": round(result.wall_seconds, 3),
+        "rounds": len(per_round), "rps_low": round(low, 1), "rps_high": round(high, 1),
+        "spread_pct": round(100 * (high - low) / 2 / median, 1) if median else 0.0,
     }
 
 
@@ -93,10 +102,10 @@ class Payloads:
 @contextmanager
 def running_servers(specs: list[ServerSpec], model_uri: str, ws: Workspace) -> Iterator[dict[str, Any]]:
     """Start every server at once (start-up is mostly waiting) and stop them all at the end."""
-    from wine_serving.bench.floor import FloorServer
-    from wine_serving.kserve_server import KServeServer
-    from wine_serving.mlflow_servers import MlflowModelServer
-    from wine_serving.server import serve
+    from wine_serving.servers.floor import FloorServer
+    from wine_serving.servers.kserve import KServeServer
+    from wine_serving.servers.mlflow import MlflowModelServer
+    from wine_serving.servers.mlserver import serve
     from wine_serving.settings import model_settings
 
     servers: dict[str, Any] = {}
@@ -129,12 +138,19 @@ def running_servers(specs: list[ServerSpec], model_uri: str, ws: Workspace) -> I
         except BaseException as exc:  # re-raised below, after every thread ended
             errors.append(exc)
 
-    threads = [threading.Thread(target=start, args=(spec,)) for spec in specs]
+    # KServe with several workers kills a child that misses its 5 s health ping, and a child still
+    # importing MLflow beside other starting servers misses it for ever (servers.kserve): it starts
+    # alone, after the others are up and idle.
+    alone = [s for s in specs if s.kind == "kserve" and int(s.settings.get("workers", 1)) > 1]
+    threads = [threading.Thread(target=start, args=(spec,)) for spec in specs if spec not in alone]
     try:
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        for spec in alone:
+            if not errors:
+                start(spec)
         if errors:
             raise errors[0]
         yield servers
@@ -217,7 +233,7 @@ def run(quick: bool = True, ws: Workspace | None = None, progress: bool = True, 
             for pid, seconds in spent.items():
                 by_process[pid] = by_process.get(pid, 0.0) + seconds
         rows.append(_row(labels[config], endpoint, config, concurrency, n_rows, merged, by_process,
-                         main_pids[config]))
+                         main_pids[config], [r.rps for r, _ in parts]))
     return pd.DataFrame(rows, columns=list(FIELDS))
 
 

@@ -22,7 +22,9 @@ BATCH_ROWS = (BIG_ROWS, 10_000)
 PRIMARY_ENDPOINT = {"mlserver": "v2-rest", "kserve": "v2-rest", "mlflow": "invocations", "floor": "v2-rest"}
 FIELDS = ("server", "endpoint", "config", "concurrency", "rows", "requests", "errors", "rps",
           "p50_ms", "p90_ms", "p99_ms", "client_cpu_s", "server_cpu_s", "busiest_process_cpu_s",
-          "busiest_process", "wall_s")
+          "busiest_process", "wall_s", "rounds", "rps_low", "rps_high", "spread_pct")
+# ``rps`` is the median over the rounds; ``spread_pct`` half the range (low to high) as a share
+# of it (``report.SPREAD_LIMIT_PCT`` flags the wide ones).
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class ServerSpec:
     settings: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
     quick: bool = False
-    # Variants measured on V2 REST only (keeps `make bench` under 12 minutes); the configurations
+    # Variants measured on V2 REST only (keeps `make bench` shorter); the configurations
     # notebook 13 compares across protocols get every endpoint of the plan.
     every_endpoint: bool = True
 
@@ -82,8 +84,9 @@ ALL_ENDPOINTS = ("v2-rest", "v2-rest-pd", "v2-grpc", "invocations")
 QUICK = Plan(rounds=1, latency_requests=60, throughput_requests=2000, throughput_seconds=1.0,
              concurrencies=(1, 32), big_requests=10, endpoints=("v2-rest",),
              big_endpoints=("v2-rest", "v2-grpc"))
-FULL = Plan(rounds=2, latency_requests=400, throughput_requests=6000, throughput_seconds=4.0,
-            concurrencies=(1, 8, 32), big_requests=40, endpoints=ALL_ENDPOINTS, big_endpoints=ALL_ENDPOINTS,
+# Three rounds, interleaved (the order reverses each round): a median and a spread per load.
+FULL = Plan(rounds=3, latency_requests=300, throughput_requests=4000, throughput_seconds=3.0,
+            concurrencies=(1, 8, 32), big_requests=30, endpoints=ALL_ENDPOINTS, big_endpoints=ALL_ENDPOINTS,
             batch_rows=BATCH_ROWS)
 
 

@@ -109,16 +109,34 @@ def batch_scoring(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("server")
 
 
+# A configuration whose rounds spread wider than this (half the range, as a share of the median)
+# is flagged: differences of that size between configurations are noise on this machine.
+SPREAD_LIMIT_PCT = 20.0
+
+
+def unsteady(table: pd.DataFrame) -> pd.DataFrame:
+    """Loads measured in several rounds whose throughput spread is over ``SPREAD_LIMIT_PCT``."""
+    return table[(table.rounds > 1) & (table.spread_pct > SPREAD_LIMIT_PCT)]
+
+
 def markdown_table(table: pd.DataFrame) -> str:
     columns = list(FIELDS)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for _, row in table.iterrows():
         lines.append("| " + " | ".join(str(row[c]) for c in columns) + " |")
+    flagged = unsteady(table)
+    if len(flagged):
+        lines.append("")
+        loads = [f"{r.config}/{r.endpoint}/c={r.concurrency}/rows={r.rows} ±{r.spread_pct:g} %"
+                 for r in flagged.itertuples()]
+        lines.append(f"Spread over ±{SPREAD_LIMIT_PCT:g} % between rounds (differences this size are "
+                     f"noise): {', '.join(loads)}")
     return "\n".join(lines) + "\n"
 
 
 def plot(table: pd.DataFrame, path: Path) -> Path:
-    """Throughput and p99 by concurrency for single-row requests, one line per server configuration.
+    """Throughput (median, with the range over the rounds) and p99 by concurrency for single-row
+    requests, one line per server configuration.
 
     Labels are in Chinese (with a CJK font) and sized to stay readable when the page
     scales the figure down to a phone's width.
@@ -135,7 +153,9 @@ def plot(table: pd.DataFrame, path: Path) -> Path:
     for (config, endpoint), part in single.groupby(["config", "endpoint"]):
         part = part.sort_values("concurrency")
         label = f"{config} ({endpoint})"
-        left.plot(part.concurrency, part.rps, marker="o", label=label)
+        # The bar is the range over the rounds (low to high), the dot their median.
+        left.errorbar(part.concurrency, part.rps, yerr=[part.rps - part.rps_low, part.rps_high - part.rps],
+                      marker="o", capsize=3, label=label)
         right.plot(part.concurrency, part.p99_ms, marker="o", label=label)
     titles = (("每秒請求數", "p99 延遲（毫秒）", "並行度") if chinese
               else ("requests/s", "p99 latency (ms)", "concurrency"))
@@ -197,6 +217,9 @@ def write_reports(table: pd.DataFrame, out_dir: Path, *, quick: bool) -> dict[st
         "best_against_best_c32": json.loads(best_against_best(table).reset_index().to_json(orient="records")),
         "batch_scoring": json.loads(batch_scoring(table).reset_index().to_json(orient="records")),
         "rows": json.loads(table.to_json(orient="records")),
+        "spread_limit_pct": SPREAD_LIMIT_PCT,
+        "unsteady": json.loads(unsteady(table)[["config", "endpoint", "concurrency", "rows", "spread_pct"]]
+                               .to_json(orient="records")),
     }
     paths["json"].write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     paths["markdown"].write_text(markdown_table(table), encoding="utf-8")

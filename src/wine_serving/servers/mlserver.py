@@ -96,7 +96,7 @@ class MLServer(ManagedProcess):
 
     def check_models(self) -> None:
         """Fail in well under a second for a wrong URI or a damaged file, instead of ~8 s later."""
-        from wine_serving.preflight import check_model
+        from wine_serving.servers.preflight import check_model
         from wine_serving.settings import MLFLOW_RUNTIME
 
         for path in sorted(self.repository.rglob(MODEL_SETTINGS_FILE)):

@@ -36,7 +36,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 class FloorServer(ManagedProcess):
-    """``uvicorn wine_serving.bench.floor:app`` on 127.0.0.1, access log off."""
+    """``uvicorn wine_serving.servers.floor:app`` on 127.0.0.1, access log off."""
 
     kind = "uvicorn floor"
 
@@ -46,7 +46,7 @@ class FloorServer(ManagedProcess):
 
     @property
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "uvicorn", "wine_serving.bench.floor:app", "--host", LOOPBACK,
+        return [sys.executable, "-m", "uvicorn", "wine_serving.servers.floor:app", "--host", LOOPBACK,
                 "--port", str(self.port), "--no-access-log", "--log-level", "warning"]
 
     def is_ready(self, log: str) -> bool:

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from wine_serving.errors import ServerStartError
+from wine_serving.process.logs import tail
 from wine_serving.process.managed import DEFAULT_START_TIMEOUT, ManagedProcess, v2_ready
 from wine_serving.process.ports import free_ports
 from wine_serving.workspace import Workspace, checkout_root
@@ -22,6 +23,12 @@ from wine_serving.workspace import Workspace, checkout_root
 ROOT = checkout_root() or Path.cwd()  # the KServe venv exists only in a checkout (make setup)
 KSERVE_VENV = ROOT / ".venv-kserve"
 KSERVE_MODEL = ROOT / "peers" / "kserve_model.py"
+# KServe 0.21's multiprocess REST server (--workers > 1) pings each child and, when one does not
+# answer within 5 s, kills it and starts another (kserve/protocol/rest/multiprocess/server.py,
+# keep_subprocess_alive). A child still importing MLflow on a busy machine never answers in time,
+# so this loops for ever; this many restarts before the server is ready ends the wait.
+CHILD_RESTART = "Started new child process"
+RESTARTS_BEFORE_GIVING_UP = 4
 
 
 def kserve_python() -> Path:
@@ -70,6 +77,15 @@ class KServeServer(ManagedProcess):
         return env
 
     def is_ready(self, log: str) -> bool:
+        restarts = log.count(CHILD_RESTART)
+        if restarts >= RESTARTS_BEFORE_GIVING_UP:
+            raise ServerStartError(
+                f"KServe restarted its child processes {restarts} times before answering: with "
+                f"--workers {self.workers} it kills a child that does not answer its 5 s health ping, and "
+                "a child still importing MLflow and KServe on a busy machine cannot "
+                "(kserve/protocol/rest/multiprocess/server.py, keep_subprocess_alive). Start fewer "
+                f"servers at once, make sure `make setup` compiled both venvs, or use workers=1. "
+                f"Log: {self.log_path}", tail(self.log_path))
         return v2_ready(self.url, list(self.models))
 
     def __repr__(self) -> str:
