@@ -159,7 +159,7 @@ def test_each_page_has_its_own_description():
 def test_nav_labels_stay_short_and_the_full_title_stays_on_the_page():
     html = (SITE / "tutorial" / "05_column_requests" / "index.html").read_text(encoding="utf-8")
     assert "<title>05 欄位式請求 - " in html
-    assert re.search(r"<h1[^>]*>05 欄位式請求：每欄一個具名輸入與 `PandasCodec`", html)
+    assert re.search(r"<h1[^>]*>05 欄位式請求：每欄一個具名輸入與 <code>PandasCodec</code>", html)
     assert 'md-footer__link--prev' in html and 'md-footer__link--next' in html
 
 

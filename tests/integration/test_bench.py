@@ -25,7 +25,8 @@ def tiny_table(trained):
 def test_every_load_is_measured_without_errors(tiny_table):
     _, table = tiny_table
     assert list(table.columns) == list(bench.FIELDS)
-    assert (table.errors == 0).all() and (table.rps > 0).all()
+    failed = table[(table.errors > 0) | ~(table.rps > 0)]
+    assert failed.empty, failed[["config", "endpoint", "concurrency", "rows", "errors", "server_cpu_s"]]
     assert set(table.config) == {"in-process", *CONFIGS}
 
     def loads(config):

@@ -50,3 +50,15 @@ def listening_addresses(pid: int) -> set[tuple[str, int]]:
     """``(ip, port)`` of every listening TCP socket of ``pid`` and its children."""
     return {(c.laddr.ip, c.laddr.port) for proc in process_tree(pid)
             for c in proc.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
+
+
+def other_listeners(port: int, pid: int) -> set[int | None]:
+    """PIDs outside ``pid``'s process tree that listen on TCP ``port`` (None: another user's).
+
+    gRPC servers (grpcio's default ``SO_REUSEPORT``) bind a port another gRPC server already
+    listens on without any error; the kernel then hands each new connection to one of them,
+    so a client can talk to the wrong server. A non-empty answer after start-up means that.
+    """
+    ours = {proc.pid for proc in process_tree(pid)}
+    return {c.pid for c in psutil.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid not in ours}

@@ -25,6 +25,7 @@ import requests
 
 from wine_serving.errors import PortInUseError, ServerStartError
 from wine_serving.process.group import terminate_group
+from wine_serving.process.inspection import other_listeners
 from wine_serving.process.logs import BIND_ERRORS, cause, tail
 from wine_serving.process.ports import LOOPBACK
 from wine_serving.workspace import Workspace, get_workspace
@@ -172,6 +173,7 @@ class ManagedProcess:
             _live.add(self)
         try:
             self.wait_ready()
+            self._check_ports_are_ours()
         except BaseException:
             self.stop()
             raise
@@ -203,6 +205,22 @@ class ManagedProcess:
                 raise ServerStartError(f"{self.kind} was not ready within {limit:g} s; "
                                        f"log: {self.log_path}", tail(self.log_path))
             time.sleep(0.2)
+
+    def _check_ports_are_ours(self) -> None:
+        """A port shared with another server is a taken port, though nothing failed to bind.
+
+        grpcio binds with ``SO_REUSEPORT`` by default, so a gRPC server starts on a port another
+        such server listens on without an error, and each connection goes to either one: a CI run
+        measured a benchmark's gRPC load answered only by errors, with no CPU spent by the server.
+        """
+        if self.pid is None:
+            return
+        for port in {p for p in (self.port, self.grpc_port) if p}:
+            others = other_listeners(port, self.pid)
+            if others:
+                raise PortInUseError(
+                    f"{self.kind}'s port {port} is also served by process(es) {sorted(others, key=str)}: "
+                    "clients would reach either one.", tail(self.log_path))
 
     def exit_hint(self) -> str:
         return ""
