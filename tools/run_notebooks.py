@@ -25,6 +25,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from wine_serving.workspace import get_workspace
 
@@ -111,7 +112,8 @@ def run(folder: Path, *, output: Path | None = None, report: Path | None = None,
         except CellExecutionError as exc:
             text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # the traceback's terminal colours
             lines = [line for line in text.strip().splitlines() if line.strip()]
-            status, detail = "FAILED", (lines[-1] if lines else repr(exc)) + f" (kernel log: {kernel_log})"
+            status, detail = "FAILED", (lines[-1] if lines else repr(exc)) + where_failed(nb, lines)
+            detail += f" (kernel log: {kernel_log})"
         seconds = time.monotonic() - started
         record = nb.metadata.setdefault("wine_serving", {}).setdefault("execution", {})
         record.update(status=status, seconds=round(seconds, 1),
@@ -129,6 +131,15 @@ def run(folder: Path, *, output: Path | None = None, report: Path | None = None,
         report.write_text(json.dumps({"workspace": str(ws.root), "seconds": round(elapsed, 1),
                                       "notebooks": results}, indent=1) + "\n", encoding="utf-8")
     return 1 if failed else 0
+
+
+def where_failed(nb: Any, lines: list[str]) -> str:
+    """`` in cell N: <the line that raised>``: a bare ``AssertionError`` names its assert."""
+    failing = [i for i, cell in enumerate(nb.cells)
+               if any(out.get("output_type") == "error" for out in cell.get("outputs", []))]
+    arrows = [line.split("---->", 1)[1].strip() for line in lines if "---->" in line]
+    where = f" in cell {failing[-1]}" if failing else ""
+    return where + (f": {arrows[-1]}" if arrows else "")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,7 +36,8 @@ def test_runs_in_order_reports_each_summary_and_fails_by_name(workspace, tmp_pat
         ("01_first.ipynb", "ok"), ("02_second.ipynb", "FAILED"), ("03_third.ipynb", "ok")]
     assert entries[0]["summary"] == "first: done"
     failure = entries[1]["summary"]
-    assert failure.startswith("AssertionError: arithmetic") and "kernel log:" in failure
+    assert failure.startswith("AssertionError: arithmetic in cell 0: 2 assert 1 + 1 == 3"), failure
+    assert "kernel log:" in failure
     assert "\x1b" not in failure
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [e["notebook"] for e in entries]
     assert (workspace.logs_dir / "kernel-02_second.log").is_file()
