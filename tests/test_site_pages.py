@@ -182,7 +182,8 @@ def test_search_results_show_prose_not_code_or_chrome():
         assert hits == [], (needle, hits[:3])
 
 
-@pytest.mark.parametrize("limit_kb, glob", [(300, "tutorial/*/index.html"), (200, "*/index.html")])
+# The API page documents every module (41 after the split by concern): 241 KB measured.
+@pytest.mark.parametrize("limit_kb, glob", [(300, "tutorial/*/index.html"), (260, "*/index.html")])
 def test_page_weight_budget(limit_kb, glob):
     """HTML per page (the shared notebook CSS is one file, cached after the first page)."""
     heavy = {p.relative_to(SITE).as_posix(): p.stat().st_size // 1024 for p in SITE.glob(glob)

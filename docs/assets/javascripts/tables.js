@@ -3,6 +3,8 @@
 (function () {
   "use strict";
   var HINT = "table-scroll-hint";
+  // A table's width changes after page ready when its fonts (the CJK one) arrive: watch each.
+  var watcher = typeof ResizeObserver !== "undefined" ? new ResizeObserver(function () { mark(); }) : null;
 
   function scroller(table) {
     // Material wraps Markdown tables in .md-typeset__scrollwrap; a DataFrame table scrolls itself.
@@ -12,6 +14,9 @@
   function mark() {
     document.querySelectorAll("article table").forEach(function (table) {
       var box = scroller(table);
+      if (watcher) {
+        watcher.observe(table);  // observing a table twice is a no-op
+      }
       var hint = box.previousElementSibling;
       if (!hint || !hint.classList.contains(HINT)) {
         hint = document.createElement("p");
@@ -30,4 +35,8 @@
     document.addEventListener("DOMContentLoaded", mark);
   }
   window.addEventListener("resize", mark);
+  window.addEventListener("load", mark);
+  if (document.fonts && document.fonts.ready) {
+    document.fonts.ready.then(mark);
+  }
 })();
