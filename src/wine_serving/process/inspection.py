@@ -7,6 +7,7 @@ and the tests use it to see what ``mlserver start`` made.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Collection
 
 import psutil
 
@@ -52,13 +53,17 @@ def listening_addresses(pid: int) -> set[tuple[str, int]]:
             for c in proc.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
 
 
-def other_listeners(port: int, pid: int) -> set[int | None]:
-    """PIDs outside ``pid``'s process tree that listen on TCP ``port`` (None: another user's).
+def other_listeners(ports: Collection[int], pid: int) -> dict[int, set[int | None]]:
+    """For each of ``ports`` that a process outside ``pid``'s tree also listens on, those PIDs
+    (None: another user's); one scan of the machine's sockets for all the ports.
 
     gRPC servers (grpcio's default ``SO_REUSEPORT``) bind a port another gRPC server already
     listens on without any error; the kernel then hands each new connection to one of them,
     so a client can talk to the wrong server. A non-empty answer after start-up means that.
     """
     ours = {proc.pid for proc in process_tree(pid)}
-    return {c.pid for c in psutil.net_connections(kind="tcp")
-            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid not in ours}
+    found: dict[int, set[int | None]] = {}
+    for c in psutil.net_connections(kind="tcp"):
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port in ports and c.pid not in ours:
+            found.setdefault(c.laddr.port, set()).add(c.pid)
+    return found

@@ -215,12 +215,12 @@ class ManagedProcess:
         """
         if self.pid is None:
             return
-        for port in {p for p in (self.port, self.grpc_port) if p}:
-            others = other_listeners(port, self.pid)
-            if others:
-                raise PortInUseError(
-                    f"{self.kind}'s port {port} is also served by process(es) {sorted(others, key=str)}: "
-                    "clients would reach either one.", tail(self.log_path))
+        shared = other_listeners({p for p in (self.port, self.grpc_port) if p}, self.pid)
+        if shared:
+            named = "; ".join(f"port {port}: process(es) {sorted(pids, key=str)}"
+                              for port, pids in shared.items())
+            raise PortInUseError(f"A port of {self.kind} is also served by another process ({named}): "
+                                 "clients would reach either one.", tail(self.log_path))
 
     def exit_hint(self) -> str:
         return ""
