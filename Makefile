@@ -14,7 +14,8 @@ MERMAID_VERSION := 11.12.0
 # Drawn into SVG at build time (docs/hooks/diagrams.py); never published.
 MERMAID_JS := $(BUILD)/mermaid/mermaid.min.js
 
-.PHONY: setup prereqs tutorial lab test test-fast test-integration test-built test-notebooks docs serve-docs lint clean lock bench bench-quick \
+.PHONY: setup prereqs tutorial tutorial-prereqs lab test test-middle test-fast test-integration test-built test-notebooks \
+	docs serve-docs lint clean lock bench bench-quick ci-times \
 	precommit versions canary-newest canary-lowest canary-next test-python
 
 # KServe's model server (notebook 12, the benchmark) lives in its own venv: see peers/.
@@ -51,9 +52,14 @@ $(KSERVE_STAMP): $(KSERVE_LOCK) | $(STAMP)
 	touch $(KSERVE_STAMP)
 
 # The reader's path: every notebook in order on the workspace (workspace/ unless
-# WINE_SERVING_HOME moves it), as in JupyterLab; safe to run again.
-tutorial: setup
-	$(PY) tools/run_notebooks.py notebooks
+# WINE_SERVING_HOME moves it), as in JupyterLab; safe to run again. What the notebooks need
+# beyond Python is checked first; `make tutorial SKIP=18` leaves notebook 18 (Prometheus) out.
+SKIP ?=
+tutorial: tutorial-prereqs setup
+	$(PY) tools/run_notebooks.py notebooks $(foreach n,$(SKIP),--skip $(n))
+
+tutorial-prereqs:
+	@$(PYTHON) tools/check_prereqs.py --for tutorial $(foreach n,$(SKIP),--skip $(n))
 
 # Benchmark (see notebook 13): JSON, Markdown table and plot under <workspace>/bench.
 bench: setup
@@ -87,29 +93,17 @@ test-built: setup
 
 # The notebooks three ways, as readers run them: in order on one fresh workspace (what
 # `make tutorial` does; the docs site shows these executed copies), the same again on that
-# workspace (a reader who runs everything twice), then each alone on an empty workspace of
-# its own (`pytest --nbmake notebooks/`, see conftest.py; the benchmark notebook alone
-# afterwards, its figures need the cores). None of it may leave a file outside the
-# git-ignored workspace and build folders: git status must read the same afterwards.
-READER_WS := $(BUILD)/reader-workspace
-BENCH_NOTEBOOK := notebooks/13_performance.ipynb
-NBMAKE := $(PY) -m pytest -p no:cacheprovider --nbmake --nbmake-timeout=900
+# workspace (a reader who runs everything twice), and each alone on an empty workspace of its
+# own (`pytest --nbmake`, see conftest.py), side by side on the cores; nothing may be left
+# outside the git-ignored workspace and build folders. tools/ci_stages.py says what each
+# stage proves; tools/ci.py runs them and prints where the time went.
 test-notebooks: setup
-	rm -rf $(EXECUTED) $(READER_WS) && mkdir -p $(BUILD)
-	git status --porcelain > $(BUILD)/git-status-before
-	WINE_SERVING_HOME=$(CURDIR)/$(READER_WS) $(PY) tools/run_notebooks.py notebooks \
-	  --output $(EXECUTED) --report $(BUILD)/reader-path-1.json
-	WINE_SERVING_HOME=$(CURDIR)/$(READER_WS) $(PY) tools/run_notebooks.py notebooks \
-	  --report $(BUILD)/reader-path-2.json
-	$(NBMAKE) -n $(JOBS) notebooks --deselect $(BENCH_NOTEBOOK)::13_performance.ipynb
-	$(NBMAKE) $(BENCH_NOTEBOOK)
-	git status --porcelain | diff -u $(BUILD)/git-status-before - \
-	  || { echo "The notebooks created or changed files outside the workspace (above)." >&2; exit 1; }
-	touch $(EXECUTED)/.executed
+	$(PY) tools/ci.py notebooks
 
 # Executed copies are stale once a notebook changes.
 $(EXECUTED)/.executed: $(wildcard notebooks/*.ipynb)
 	$(MAKE) test-notebooks
+	touch $@
 
 # Mermaid draws the diagrams during the build, in Chromium (docs/hooks/diagrams.py).
 $(MERMAID_JS):
@@ -127,7 +121,18 @@ docs: setup $(MERMAID_JS) $(EXECUTED)/.executed
 prereqs:
 	@$(PYTHON) tools/check_prereqs.py
 
-test: prereqs precommit test-fast test-notebooks docs test-integration test-built
+# Everything CI runs (.ci/run), side by side on the cores: the stages and what each proves are
+# in tools/ci_stages.py. The table of where the time went ends the log; `make ci-times`
+# prints the last one again. Which tier to run when: README (測試的三個層級).
+test: prereqs setup $(MERMAID_JS)
+	$(PY) tools/ci.py full
+
+# The middle tier: all of the above but the second in-order pass and the browser tests.
+test-middle: prereqs setup $(MERMAID_JS)
+	$(PY) tools/ci.py middle
+
+ci-times:
+	@cat $(BUILD)/ci-times.md 2>/dev/null || echo "No run recorded yet: make test or make test-middle writes $(BUILD)/ci-times.md"
 
 # Pre-commit's hooks (ruff; notebooks committed without outputs), all local: no network needed.
 precommit: setup

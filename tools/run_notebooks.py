@@ -83,11 +83,17 @@ def execute(nb, client_kwargs: dict, log) -> dict:
 
 
 def run(folder: Path, *, output: Path | None = None, report: Path | None = None,
-        timeout: int = 900) -> int:
+        timeout: int = 900, only: list[str] | None = None, append: bool = False) -> int:
     import nbformat
     from nbclient.exceptions import CellExecutionError
 
     notebooks = sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        unknown = sorted(set(only) - {p.stem for p in notebooks})
+        if unknown:
+            print(f"No such notebook in {folder}: {', '.join(unknown)}", file=sys.stderr)
+            return 1
+        notebooks = [p for p in notebooks if p.stem in only]
     if not notebooks:
         print(f"No numbered notebooks in {folder}", file=sys.stderr)
         return 1
@@ -127,10 +133,23 @@ def run(folder: Path, *, output: Path | None = None, report: Path | None = None,
     elapsed = time.monotonic() - total
     print(f"{len(notebooks) - failed}/{len(notebooks)} notebooks ran in {elapsed:.1f} s", flush=True)
     if report:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps({"workspace": str(ws.root), "seconds": round(elapsed, 1),
-                                      "notebooks": results}, indent=1) + "\n", encoding="utf-8")
+        write_report(report, ws.root, elapsed, results, append=append)
     return 1 if failed else 0
+
+
+def write_report(report: Path, workspace: Path, seconds: float, results: list[dict],
+                 *, append: bool) -> None:
+    """The pass's JSON; with ``append``, one pass run in parts (``make test`` runs 13 on its own)
+    adds to what the earlier parts wrote, which must name the same workspace."""
+    document = {"workspace": str(workspace), "seconds": 0.0, "notebooks": []}
+    if append and report.is_file():
+        document = json.loads(report.read_text(encoding="utf-8"))
+        if document["workspace"] != str(workspace):
+            raise SystemExit(f"{report} records workspace {document['workspace']}, not {workspace}")
+    document["seconds"] = round(document["seconds"] + seconds, 1)
+    document["notebooks"] += results
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
 
 
 def where_failed(nb: Any, lines: list[str]) -> str:
@@ -148,8 +167,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="write the executed copies here")
     parser.add_argument("--report", type=Path, help="write status and seconds per notebook as JSON")
     parser.add_argument("--timeout", type=int, default=900, help="seconds one cell may take")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this notebook (its name without .ipynb); repeatable")
+    parser.add_argument("--skip", action="append", metavar="NAME", default=[],
+                        help="leave this notebook out (its name or its number, e.g. 18); repeatable")
+    parser.add_argument("--append", action="store_true",
+                        help="add to the --report an earlier part of the same pass wrote")
     args = parser.parse_args(argv)
-    return run(args.folder, output=args.output, report=args.report, timeout=args.timeout)
+    only = args.only
+    if args.skip:
+        names = [p.stem for p in sorted(Path(args.folder).glob("[0-9][0-9]_*.ipynb"))]
+        only = [n for n in (only or names) if n not in args.skip and n[:2] not in args.skip]
+    return run(args.folder, output=args.output, report=args.report, timeout=args.timeout,
+               only=only, append=args.append)
 
 
 if __name__ == "__main__":

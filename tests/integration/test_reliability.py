@@ -82,7 +82,13 @@ def test_every_expected_case_is_covered():
     assert set(keys) == set(EXPECTED_STATUS)
 
 
-@pytest.mark.parametrize("case", bad_input_cases(), ids=lambda c: c.key)
+# The two big requests are notebook 14's (cell 2, on the same recommended settings): their
+# status, the server ready after them and the client's sentence. The huge one is 130 MB.
+ASSERTED_BY_14 = ("rows-100k", "rows-huge")
+
+
+@pytest.mark.parametrize("case", [c for c in bad_input_cases() if c.key not in ASSERTED_BY_14],
+                         ids=lambda c: c.key)
 def test_bad_input_is_answered_and_the_server_stays_ready(recommended, case):
     server, test_x, _ = recommended
     outcome = run_case(server.url, case, test_x.head(5))

@@ -134,7 +134,7 @@ def test_nbmake_timeout(workspace, tmp_path):
     started_cell = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('up')"
     path = _notebook(tmp_path / "hangs.ipynb", _start_cell(repo), started_cell,
                      "import time\ntime.sleep(600)")
-    done = subprocess.run(_pytest_cmd(tmp_path, "--nbmake", "--nbmake-timeout=60", str(path)),
+    done = subprocess.run(_pytest_cmd(tmp_path, "--nbmake", "--nbmake-timeout=40", str(path)),
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     # The server started, then the sleeping cell hit nbmake's timeout, not the start cell.
     assert marker.exists(), done.stdout[-2000:]

@@ -9,7 +9,6 @@ import requests
 
 from wine_serving.bad_requests import (
     COLUMN_MODEL,
-    REACHES_THE_MODEL,
     TENSOR_MODEL,
     bad_input_cases,
     run_case,
@@ -39,17 +38,8 @@ def strict(trained):
         yield server, ws, models
 
 
-REFUSED = [case for case in bad_input_cases() if case.key in REACHES_THE_MODEL]
-
-
-@pytest.mark.parametrize("case", REFUSED, ids=lambda c: c.key)
-def test_bad_input_is_a_400_in_one_sentence_and_the_server_stays_ready(strict, case):
-    server, ws, _ = strict
-    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
-    outcome = run_case(server.url, case, test_x.head(5))
-    assert outcome.status == 400, (case.key, outcome.status, outcome.message)
-    assert outcome.ready_after
-    assert outcome.message and "\n" not in outcome.message
+# Each catalogue case that reaches the model answered with a 400 in one sentence, the server
+# ready after it, is notebook 16's (cell 4): not repeated here.
 
 
 def test_too_many_rows_are_refused_by_the_server(strict):

@@ -60,3 +60,19 @@ def test_each_copy_records_status_time_and_the_kernels_versions(workspace, tmp_p
     # The probe is not a cell and takes no execution count: the cells keep In [1], In [2].
     assert [c["execution_count"] for c in nb["cells"]] == [1, 2, None]
     assert [len(c["outputs"]) for c in nb["cells"]][:2] == [1, 1]
+
+
+def test_a_pass_run_in_parts_adds_up_to_one_report_and_skip_leaves_one_out(workspace, tmp_path):
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    for name in ("01_a", "02_b", "03_c"):
+        _notebook(folder, f"{name}.ipynb", f"print('{name} done')")
+    report = tmp_path / "report.json"
+    assert run_notebooks.main([str(folder), "--only", "01_a", "--report", str(report), "--append"]) == 0
+    assert run_notebooks.main([str(folder), "--skip", "01", "--report", str(report), "--append"]) == 0
+    entries = json.loads(report.read_text())["notebooks"]
+    assert [e["summary"] for e in entries] == ["01_a done", "02_b done", "03_c done"]
+    assert run_notebooks.main([str(folder), "--skip", "02_b", "--report", str(report)]) == 0
+    ran = [e["notebook"] for e in json.loads(report.read_text())["notebooks"]]
+    assert ran == ["01_a.ipynb", "03_c.ipynb"]
+    assert run_notebooks.main([str(folder), "--only", "04_missing"]) == 1

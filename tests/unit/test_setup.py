@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,8 +78,31 @@ def test_make_setup_refuses_before_making_a_venv(tmp_path):
 def test_prerequisites_of_make_test_are_named_when_missing(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     problems = check_prereqs.missing()
-    assert [p.split(" ")[0] for p in problems] == ["Chromium", "No", "Prometheus", "npm"]
-    assert all("\n" not in p for p in problems)
+    assert [p.split(" ")[0] for p, _ in problems] == ["Chromium", "No", "Prometheus", "npm"]
+    assert all("\n" not in p for p, _ in problems)
+    asked = set(check_prereqs.APT_LINE.split("apt-get install ")[1].split())
+    assert {pkg for _, pkgs in problems for pkg in pkgs.split()} <= asked
+
+
+def test_make_tutorial_names_prometheus_before_it_runs_anything(tmp_path):
+    """Run as a reader on a machine without Prometheus: one sentence, its install line, the way
+    to skip 18, and no notebook started (the check comes before setup and the runner)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("python3", "make", "bash", "sh", "env"):  # everything but prometheus and promtool
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+    run = subprocess.run(["make", "-C", str(ROOT), "tutorial", f"PYTHON={sys.executable}",
+                          f"VENV={tmp_path / 'venv'}"], capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode != 0
+    assert "Prometheus is missing" in run.stderr and "make tutorial SKIP=18" in run.stderr, run.stderr
+    assert "sudo apt-get install prometheus" in run.stderr
+    assert not (tmp_path / "venv").exists() and "run_notebooks" not in run.stdout
+    skipped = subprocess.run([sys.executable, str(ROOT / "tools" / "check_prereqs.py"), "--for", "tutorial",
+                              "--skip", "18"], capture_output=True, text=True, timeout=60, env=env)
+    assert skipped.returncode == 0, skipped.stderr
 
 
 def test_this_machine_has_what_make_test_needs():
