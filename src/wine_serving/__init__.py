@@ -8,7 +8,7 @@ Where to start reading: the core path, flat, in the order notebooks 01-06 walk i
 ``workspace`` -> ``data`` -> ``training`` (with ``named_tensor_model``) -> ``registry``
 -> ``settings`` -> ``servers.mlserver`` (with ``servers.preflight``) -> ``client`` (its rule in
 ``validation``); ``errors`` is shared.
-Under ``server`` sits ``process`` (owning child processes). The later lessons add
+Under ``servers`` sits ``process`` (owning child processes). The later lessons add
 ``servers.mlflow``, ``traffic`` (bounded load), ``bench``, ``deploy``, ``bad_requests``,
 ``strict_runtime`` (a server that checks requests itself), ``servers.kserve``,
 ``monitoring`` and ``plotting``. ``docs/architecture.md`` draws the parts, which may

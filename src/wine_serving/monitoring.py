@@ -86,9 +86,12 @@ def alert_rules(*, error_ratio: float = ERROR_RATIO, p99_seconds: float = P99_SE
     ]}]}
 
 
-def write_yaml(document: dict[str, Any], path: Path) -> Path:
+def write_yaml(document: dict[str, Any] | list[dict[str, Any]], path: Path) -> Path:
+    """One YAML document, or several (a list, ``---`` between them), keys in the order written and
+    Chinese kept as is: the one writer for every YAML file the tutorial writes (``deploy`` too)."""
+    documents = document if isinstance(document, list) else [document]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
 
 

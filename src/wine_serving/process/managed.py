@@ -92,6 +92,7 @@ class ManagedProcess:
     host = LOOPBACK
     port = 0
     grpc_port: int | None = None  # servers that also speak V2 gRPC set it
+    metrics_port: int | None = None  # servers with a Prometheus endpoint of their own set it
 
     def __init__(self, *, ws: Workspace | None = None, start_timeout: float = DEFAULT_START_TIMEOUT,
                  env: dict[str, str] | None = None, log_name: str = "server") -> None:
@@ -215,7 +216,7 @@ class ManagedProcess:
         """
         if self.pid is None:
             return
-        shared = other_listeners({p for p in (self.port, self.grpc_port) if p}, self.pid)
+        shared = other_listeners({p for p in (self.port, self.grpc_port, self.metrics_port) if p}, self.pid)
         if shared:
             named = "; ".join(f"port {port}: process(es) {sorted(pids, key=str)}"
                               for port, pids in shared.items())

@@ -9,7 +9,6 @@ of contents without loading anything) and names the problem in one sentence.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -100,7 +99,7 @@ def check_model(uri: str, *, base: Path, ws: Workspace | None = None,
     ``MLFLOW_TRACKING_URI`` is the registry the server will ask.
     """
     ws = ws or get_workspace()
-    tracking = (env or {}).get(TRACKING_ENV) or os.environ.get(TRACKING_ENV) or ws.tracking_uri
+    tracking = (env or {}).get(TRACKING_ENV) or ws.tracking_uri  # the workspace reads the environment
     if uri.startswith("models:/"):
         location = _resolve_registry(uri, tracking)
     elif uri.startswith(("runs:/", "mlflow-artifacts:/")) or re.match(r"^[a-z0-9+]+://", uri) and \
