@@ -39,6 +39,9 @@ class Stage:
     after: tuple[str, ...] = ()
     cores: int = 1
     what: str = ""
+    # True: wait for ``after`` to end, passed or not (the next part of an in-order pass, the
+    # site built from what ran): one failed notebook then still lets every other one run.
+    after_any: bool = False
     # Filled in while running.
     state: str = "waiting"
     started: float | None = None
@@ -70,12 +73,13 @@ class Runner:
         self.began = time.monotonic()
 
     def _ready(self, stage: Stage) -> bool:
-        return stage.state == "waiting" and all(self.stages[a].state == "ok" for a in stage.after)
+        done = ("ok", "failed") if stage.after_any else ("ok",)
+        return stage.state == "waiting" and all(self.stages[a].state in done for a in stage.after)
 
     def _skip_orphans(self) -> None:
         for stage in self.order:
-            if stage.state == "waiting" and any(self.stages[a].state in ("failed", "skipped")
-                                                for a in stage.after):
+            blocking = ("skipped",) if stage.after_any else ("failed", "skipped")
+            if stage.state == "waiting" and any(self.stages[a].state in blocking for a in stage.after):
                 stage.state = "skipped"
                 print(f"[ci] skip   {stage.name} (a stage it needs did not pass)", flush=True)
 

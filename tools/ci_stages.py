@@ -60,14 +60,16 @@ def reader_pass(n: int, after: tuple[str, ...]) -> list[Stage]:
         stages.append(Stage(
             name, f"WINE_SERVING_HOME=$PWD/{READER_WS} {PY} tools/run_notebooks.py notebooks {only}"
                   f"{out} --report build/reader-path-{n}.json --append",
-            after=previous, cores=cores, what=f"in order, pass {n}: {group[0]} … {group[-1]}"))
+            after=previous, cores=cores, what=f"in order, pass {n}: {group[0]} … {group[-1]}",
+            after_any=True))  # as make tutorial goes on after a failed notebook
         previous = (name,)
     return stages
 
 
 def alone(name: str, after: tuple[str, ...] = ()) -> Stage:
     return Stage(f"alone-{name[:2]}", f"{NBMAKE} notebooks/{name}.ipynb", after=after,
-                 cores=2 if name == BENCH else 1, what=f"pytest --nbmake notebooks/{name}.ipynb")
+                 cores=2 if name == BENCH else 1, what=f"pytest --nbmake notebooks/{name}.ipynb",
+                 after_any=name == BENCH)
 
 
 def integration() -> list[Stage]:
@@ -96,13 +98,13 @@ def site(after: tuple[str, ...], browser: bool) -> list[Stage]:
         Stage("docs", "rm -rf docs/tutorial && mkdir -p docs/tutorial"
                       f" && cp {EXECUTED}/*.ipynb docs/tutorial/ && touch {EXECUTED}/.executed"
                       " && .venv/bin/mkdocs build --strict",
-              after=after, what="the site from the first pass, strict"),
+              after=after, what="the site from the first pass, strict", after_any=True),
         Stage("built", f"{PY} -m pytest -p no:cacheprovider -m 'not browser' {BUILT_TESTS}",
-              after=("docs",), what="what was built: executed copies, pages, reports"),
+              after=("docs",), what="what was built: executed copies, pages, reports", after_any=True),
     ]
     if browser:
         stages.append(Stage("browser", f"{PY} -m pytest -p no:cacheprovider -m browser {BUILT_TESTS}",
-                            after=("docs",), what="the site in headless Chromium"))
+                            after=("docs",), what="the site in headless Chromium", after_any=True))
     return stages
 
 
@@ -110,7 +112,7 @@ def git_unchanged(after: tuple[str, ...]) -> Stage:
     return Stage("git-unchanged",
                  "git status --porcelain --untracked-files=all | diff -u build/git-status-before - || "
                  "{ echo 'Files were created or changed outside the workspace (above).' >&2;"
-                 " exit 1; }", after=after, what="nothing written outside the workspace")
+                 " exit 1; }", after=after, what="nothing written outside the workspace", after_any=True)
 
 
 def plan(*, second_pass: bool, static: bool, site_checks: bool, browser: bool,

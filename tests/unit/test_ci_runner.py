@@ -94,3 +94,11 @@ def test_every_plan_runs_each_notebook_in_order_twice_or_once_and_alone_once():
     files = (ci_stages.ROOT / "tests" / "integration").glob("test_*.py")
     integration = {p.stem.removeprefix("test_") for p in files}
     assert {n.removeprefix("integration-") for n in full if n.startswith("integration-")} == integration
+
+
+def test_the_next_part_of_a_pass_runs_after_a_failed_part(logs):
+    stages = [ci.Stage("part-1", "exit 1"), ci.Stage("part-2", "true", after=("part-1",), after_any=True),
+              ci.Stage("needs-ok", "true", after=("part-1",))]
+    runner = _runner(stages)
+    assert not runner.run()
+    assert [s.state for s in stages] == ["failed", "ok", "skipped"]
