@@ -3,8 +3,12 @@
 Each case says what a client might send, how the helper's ``V2Client`` refuses it
 before sending (where the model's metadata lets it know), and is then sent raw to
 the server to record the status, the server's message and whether the server is
-still ready afterwards. The test suite asserts on the outcomes; notebook ``12``
+still ready afterwards. The test suite asserts on the outcomes; notebook ``07``
 shows them as a table.
+
+Each case also names its *raiser*: who answers it, which decides the status
+(``RAISERS``; the table in ``docs/concepts.md``, section "狀態碼由誰決定", which
+``tests/test_status_table.py`` compares with this module).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -25,11 +29,46 @@ from wine_serving.process.ports import require_loopback
 
 COLUMN_MODEL = "wine-classifier"
 TENSOR_MODEL = "wine-tensor"
-# The cases that get past MLServer's request parsing to the runtime's predict(): the stock
+# The cases that get past MLServer's request parsing and its codecs to the model itself: the stock
 # MLflow runtime answers them 500 (or a silent 200); StrictMLflowRuntime refuses them.
 REACHES_THE_MODEL = ("empty-inputs", "missing-column", "extra-column", "strings-in-numbers",
                      "shape-data-mismatch", "int64-for-doubles", "fp64-into-fp32-tensor")
 HUGE_ROWS = 2_000_000  # ~130 MB of JSON: a laptop survives it, and it is far past a sane request
+
+V2_INFER = "/v2/models/{name}/infer"
+INVOCATIONS = "/invocations"
+
+
+@dataclass(frozen=True)
+class Raiser:
+    """Who answers a bad request and the status that follows (MLServer 1.7.1, mlserver-mlflow 1.7.1)."""
+
+    key: str
+    status: int
+    source: tuple[str, ...]  # where that status comes from: "file: function" at the pinned versions
+
+
+# The status says who raised, on which endpoint; not what was wrong. With parallel_workers >= 1
+# (MLServer's default, and every server this catalogue is sent to) every exception inside a worker
+# is wrapped in WorkerError, which keeps an MLServerError's status and makes anything else 500.
+RAISERS: dict[str, Raiser] = {r.key: r for r in (
+    Raiser("routing", 405, ("starlette/routing.py: Route.handle",)),
+    Raiser("request-validation", 422, (
+        "fastapi/routing.py: get_request_handler",
+        "fastapi/exception_handlers.py: request_validation_exception_handler")),
+    Raiser("model-not-found", 404, ("mlserver/registry.py: MultiModelRegistry.get_model",
+                                    "mlserver/errors.py: ModelNotFound",
+                                    "mlserver/rest/errors.py: handle_mlserver_error")),
+    Raiser("codec", 400, ("mlserver/codecs/utils.py: SingleInputRequestCodec.decode_request",
+                          "mlserver/codecs/errors.py: CodecError",
+                          "mlserver/parallel/errors.py: WorkerError")),
+    Raiser("invocations-predict", 400, ("mlserver_mlflow/runtime.py: MLflowRuntime.invocations",
+                                        "mlserver/errors.py: InferenceError",
+                                        "mlserver/parallel/errors.py: WorkerError")),
+    Raiser("worker", 500, ("mlserver/parallel/worker.py: Worker._process_request",
+                           "mlserver/parallel/errors.py: WorkerError")),
+    Raiser("none", 200, ()),  # nothing raises: the request is answered
+)}
 
 
 @dataclass(frozen=True)
@@ -44,6 +83,18 @@ class BadInput:
     client: str | None = None
     content_type: str = "application/json"
     method: str = "POST"
+    # Who answers it (a key of RAISERS); with the endpoint, that decides the status.
+    raiser: str = field(kw_only=True)
+
+    @property
+    def endpoint(self) -> str:
+        """``INVOCATIONS`` or ``V2_INFER``: the other half of what decides the status."""
+        return INVOCATIONS if self.path == INVOCATIONS else V2_INFER
+
+    @property
+    def status(self) -> int:
+        """The status its raiser gives (``RAISERS``), which the integration test also measures."""
+        return RAISERS[self.raiser].status
 
 
 @dataclass(frozen=True)
@@ -103,42 +154,52 @@ def bad_input_cases() -> list[BadInput]:
 
     return [
         BadInput("unknown-model", "不存在的模型名稱", "/v2/models/no-such-model/infer",
-                 named_columns, client="unknown"),
+                 named_columns, client="unknown", raiser="model-not-found"),
         BadInput("malformed-json", "JSON 語法錯誤（少了結尾）", infer,
-                 lambda f: _json(named_columns(f))[:-5]),
-        BadInput("no-inputs", "沒有 inputs 欄位", infer, lambda f: {"parameters": {}}, client="column"),
-        BadInput("empty-inputs", "inputs 是空串列", infer, lambda f: {"inputs": []}, client="column"),
+                 lambda f: _json(named_columns(f))[:-5], raiser="request-validation"),
+        BadInput("no-inputs", "沒有 inputs 欄位", infer, lambda f: {"parameters": {}}, client="column",
+                 raiser="request-validation"),
+        BadInput("empty-inputs", "inputs 是空串列", infer, lambda f: {"inputs": []}, client="column",
+                 raiser="worker"),
         BadInput("datatype-not-in-v2", "datatype 不是 V2 的名稱（DOUBLE）", infer,
-                 changed(datatype="DOUBLE"), client="column"),
+                 changed(datatype="DOUBLE"), client="column", raiser="request-validation"),
         BadInput("missing-column", "少了一個欄位", infer,
-                 lambda f: named_columns(f.drop(columns=[_first(f)])), client="column"),
+                 lambda f: named_columns(f.drop(columns=[_first(f)])), client="column", raiser="worker"),
         BadInput("extra-column", "多了一個模型不認識的欄位", infer,
-                 lambda f: named_columns(f.assign(colour=1.0)), client="column"),
+                 lambda f: named_columns(f.assign(colour=1.0)), client="column", raiser="none"),
         BadInput("strings-in-numbers", "數值輸入裡有字串", infer,
-                 lambda f: changed(data=["seven"] * len(f))(f), client="column"),
+                 lambda f: changed(data=["seven"] * len(f))(f), client="column", raiser="worker"),
         BadInput("shape-data-mismatch", "shape 與資料筆數不一致", infer,
-                 lambda f: changed(shape=[len(f) + 1, 1])(f), client="column"),
+                 lambda f: changed(shape=[len(f) + 1, 1])(f), client="column", raiser="worker"),
         BadInput("int64-for-doubles", "簽章要 double，送 INT64", infer,
-                 lambda f: named_columns(f.round().astype(int), datatype="INT64"), client="column"),
+                 lambda f: named_columns(f.round().astype(int), datatype="INT64"), client="column",
+                 raiser="worker"),
         BadInput("fp64-into-fp32-tensor", "FP32 張量簽章，送 FP64", tensor_infer,
-                 lambda f: _tensor_body(f, "FP64"), client="tensor"),
+                 lambda f: _tensor_body(f, "FP64"), client="tensor", raiser="worker"),
+        BadInput("columns-into-tensor", "每欄一個輸入，送給只收一個張量的模型", tensor_infer,
+                 named_columns, client="tensor", raiser="codec"),
         BadInput("nan-values", "資料裡有 NaN（非標準 JSON）", infer,
-                 lambda f: changed(data=[float("nan")] * len(f))(f), client="column"),
+                 lambda f: changed(data=[float("nan")] * len(f))(f), client="column",
+                 raiser="request-validation"),
         BadInput("rows-100k", "100,000 列的請求", infer,  # the client's limit: allowed
-                 lambda f: named_columns(_repeat(f, 100_000))),
+                 lambda f: named_columns(_repeat(f, 100_000)), raiser="none"),
         BadInput("rows-huge", f"{HUGE_ROWS:,} 列的請求", infer,
-                 lambda f: named_columns(_repeat(f, HUGE_ROWS)), client="column"),
-        BadInput("invocations-unknown-key", "/invocations 用了不存在的格式鍵", "/invocations",
-                 lambda f: {"records": f.to_dict(orient="records")}, client="invocations:records"),
-        BadInput("invocations-malformed", "/invocations 的 JSON 語法錯誤", "/invocations",
-                 lambda f: _json(invocations_payload(f))[:-3]),
+                 lambda f: named_columns(_repeat(f, HUGE_ROWS)), client="column", raiser="none"),
+        BadInput("invocations-unknown-key", "/invocations 用了不存在的格式鍵", INVOCATIONS,
+                 lambda f: {"records": f.to_dict(orient="records")}, client="invocations:records",
+                 raiser="worker"),
+        BadInput("invocations-malformed", "/invocations 的 JSON 語法錯誤", INVOCATIONS,
+                 lambda f: _json(invocations_payload(f))[:-3], raiser="worker"),
+        BadInput("invocations-missing-column", "/invocations 少了一個欄位", INVOCATIONS,
+                 lambda f: invocations_payload(f.drop(columns=[_first(f)])), raiser="invocations-predict"),
         BadInput("non-utf8-body", "主體不是 UTF-8", infer,
-                 lambda f: _json(named_columns(f)).replace(b'"fixed acidity"', b'"fixed\xff acidity"')),
+                 lambda f: _json(named_columns(f)).replace(b'"fixed acidity"', b'"fixed\xff acidity"'),
+                 raiser="request-validation"),
         BadInput("wrong-content-type", "Content-Type 是 text/plain", infer, named_columns,
-                 content_type="text/plain"),
+                 content_type="text/plain", raiser="request-validation"),
         BadInput("form-body", "送表單而不是 JSON", infer, lambda f: b"fixed+acidity=7.4&pH=3.5",
-                 content_type="application/x-www-form-urlencoded"),
-        BadInput("get-on-infer", "用 GET 呼叫推論端點", infer, lambda f: b"", method="GET"),
+                 content_type="application/x-www-form-urlencoded", raiser="request-validation"),
+        BadInput("get-on-infer", "用 GET 呼叫推論端點", infer, lambda f: b"", method="GET", raiser="routing"),
     ]
 
 

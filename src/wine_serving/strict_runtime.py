@@ -1,6 +1,6 @@
 """A server that rejects bad input itself: MLServer's MLflow runtime plus a request check.
 
-The stock ``mlserver_mlflow.MLflowRuntime`` answers data errors with HTTP 500 and a
+The stock ``mlserver_mlflow.MLflowRuntime`` answers data errors on V2 infer with HTTP 500 and a
 long message, and silently ignores inputs the model does not know. This runtime
 loads the model the same way and, before predicting, checks each request against the
 model's own metadata with the same rules as the helper's client

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import mlserver_processes, wait_until_gone
-from wine_serving.bad_requests import COLUMN_MODEL, TENSOR_MODEL, bad_input_cases, run_case
+from wine_serving.bad_requests import COLUMN_MODEL, RAISERS, TENSOR_MODEL, bad_input_cases, run_case
 from wine_serving.client import V2Client
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.errors import PortInUseError, ServerStartError
@@ -34,14 +34,18 @@ from wine_serving.tracking import set_tracking_to_workspace
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("reliability")]
 
-# Measured with MLServer 1.7.1 / MLflow 3.17: only protocol errors are 4xx; data errors are 500.
+# Measured with MLServer 1.7.1 / MLflow 3.17 on the recommended settings (with inference workers).
+# The status follows who raised the error on which endpoint (each case's raiser: bad_requests.RAISERS,
+# the table in docs/concepts.md), not what was wrong: a missing column is 500 on V2 infer and 400 on
+# /invocations.
 EXPECTED_STATUS = {
     "unknown-model": 404, "malformed-json": 422, "no-inputs": 422, "empty-inputs": 500,
     "datatype-not-in-v2": 422, "missing-column": 500, "extra-column": 200, "strings-in-numbers": 500,
     "shape-data-mismatch": 500,
-    "int64-for-doubles": 500, "fp64-into-fp32-tensor": 500, "nan-values": 422, "rows-100k": 200,
-    "rows-huge": 200, "invocations-unknown-key": 500, "invocations-malformed": 500, "non-utf8-body": 422,
-    "wrong-content-type": 422, "form-body": 422, "get-on-infer": 405,
+    "int64-for-doubles": 500, "fp64-into-fp32-tensor": 500, "columns-into-tensor": 400, "nan-values": 422,
+    "rows-100k": 200, "rows-huge": 200, "invocations-unknown-key": 500, "invocations-malformed": 500,
+    "invocations-missing-column": 400, "non-utf8-body": 422, "wrong-content-type": 422, "form-body": 422,
+    "get-on-infer": 405,
 }
 # What the helper's client must name, in its one-sentence refusal.
 CLIENT_NAMES = {
@@ -50,7 +54,8 @@ CLIENT_NAMES = {
     "missing-column": "Missing input column", "extra-column": "Unknown input",
     "strings-in-numbers": "not a number",
     "shape-data-mismatch": "holds 6 values but data has 5", "int64-for-doubles": "wants FP64",
-    "fp64-into-fp32-tensor": "wants exactly FP32", "nan-values": "JSON cannot carry",
+    "fp64-into-fp32-tensor": "wants exactly FP32", "columns-into-tensor": "takes 1 tensor input",
+    "nan-values": "JSON cannot carry",
     "rows-huge": "send at most 100,000", "invocations-unknown-key": "Unknown /invocations format",
 }
 
@@ -80,6 +85,19 @@ def test_every_expected_case_is_covered():
     keys = [case.key for case in bad_input_cases()]
     assert len(keys) >= 15 and len(set(keys)) == len(keys)
     assert set(keys) == set(EXPECTED_STATUS)
+
+
+def test_each_measured_status_is_the_one_its_raiser_gives_in_the_concepts_table():
+    """The rule (docs/concepts.md, 狀態碼由誰決定) against what this suite measures: each case's raiser
+    and endpoint pick one row of the table, whose status is the status asserted on the real server."""
+    from tests.test_status_table import _table
+
+    rows = _table()
+    for case in bad_input_cases():
+        row = rows[(case.raiser, case.endpoint)]
+        assert case.key in row["keys"], case.key
+        assert EXPECTED_STATUS[case.key] == case.status == RAISERS[case.raiser].status == row["status"], \
+            case.key
 
 
 # The two big requests are notebook 14's (cell 2, on the same recommended settings): their
