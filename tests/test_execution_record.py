@@ -85,3 +85,21 @@ def test_each_notebook_page_says_under_its_title_when_and_with_what_it_ran(path)
     assert execution.finished(record) in text
     assert execution.versions_line(record) in text
     assert 'href="../../execution/"' in line.group(1)
+
+
+ESTIMATE = re.compile(r"\*\*預估時間\*\*[^\n]*?執行約 ?(\d+(?:\.\d+)?) ?(秒|分鐘)")
+# The in-order pass shares the machine with the notebooks-alone pass in `make test` (tools/ci.py),
+# so its figures run slower than a reader's quiet machine: the estimate may be off by this factor.
+ESTIMATE_FACTOR = 3
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_run_time_a_notebook_promises_agrees_with_its_record(path):
+    """The 預估時間 line's "執行約 N 秒／分鐘" against the seconds the first in-order pass recorded."""
+    first = json.loads(path.read_text(encoding="utf-8"))["cells"][0]
+    found = ESTIMATE.search("".join(first["source"]))
+    assert found, f"{path.name}: no 執行約 N 秒／分鐘 in the 預估時間 line"
+    estimate = float(found.group(1)) * (60 if found.group(2) == "分鐘" else 1)
+    recorded = _record(path)["seconds"]
+    low, high = estimate / ESTIMATE_FACTOR, estimate * ESTIMATE_FACTOR
+    assert low <= recorded <= high, (path.name, estimate, recorded)

@@ -21,8 +21,13 @@ STRICT_RUNTIME = "wine_serving.strict_runtime.StrictMLflowRuntime"
 SETTINGS_FILE = "settings.json"
 # What notebooks 13 (performance) and 15 (faults) measured best for single-row traffic under
 # concurrency: adaptive batching (up to 16 requests or 2 ms, whichever comes first), no
-# per-request access log, and two inference workers, so that a crashed worker costs only
-# its in-flight requests instead of an outage while it restarts (12 measures both).
+# per-request access log, and two inference workers, so that an idle worker's death costs at
+# most one request instead of an outage while a new one loads the model (15 measures both).
+# Two workers need a probe that performs a real inference and restarts the server when it fails
+# (``servers.supervisor`` here, the exec liveness probe of ``deploy.manifests`` in Kubernetes):
+# a worker killed while it writes an answer leaves MLServer 1.7.1 (and 1.7.2rc1) failing or
+# hanging for good while its health endpoints answer 200 (15 reproduces it). Without such a
+# probe, ``parallel_workers: 0`` is the safer choice: a kill stops the whole server, visibly.
 RECOMMENDED_SERVER: dict[str, Any] = {"debug": False, "parallel_workers": 2}
 RECOMMENDED_MODEL: dict[str, Any] = {"max_batch_size": 16, "max_batch_time": 0.002}
 MODEL_SETTINGS_FILE = "model-settings.json"

@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "wine_serving"
 CORE = {"workspace", "errors", "data", "training", "named_tensor_model", "registry", "settings",
         "tracking", "servers.preflight", "servers.mlserver", "validation", "client"}
 LATER = {"bench", "traffic", "deploy", "bad_requests", "servers.mlflow", "servers.kserve", "servers.floor",
+         "servers.supervisor",
          "plotting", "strict_runtime", "triton_grpc_client", "locks", "monitoring"}
 # Sub-packages whose modules are parts of their own: ``process`` owns processes for everyone;
 # ``servers`` holds a core server (mlserver) beside later ones, so its modules count one by one.

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import copy
+import http.server
+import json
+import subprocess
+import sys
+import threading
+import time
 from importlib.metadata import version
 
 import kubernetes_validate
@@ -10,6 +16,7 @@ import pytest
 import yaml
 
 from wine_serving import deploy
+from wine_serving.data import FEATURES
 from wine_serving.settings import MLFLOW_RUNTIME, read_json
 
 STORAGE = "gs://example-bucket/wine/model"
@@ -76,7 +83,10 @@ def test_ports_and_probes_come_from_the_settings():
                      "metrics": settings["metrics_port"]}
     assert {p["port"] for p in service["spec"]["ports"]} == {settings["http_port"], settings["grpc_port"]}
     assert container["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": "http"}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/v2/health/live", "port": "http"}
+    liveness = container["livenessProbe"]
+    assert "httpGet" not in liveness and liveness["exec"]["command"][:2] == ["python", "-c"]
+    assert f"127.0.0.1:{settings['http_port']}/v2/models/{deploy.APP}/infer" in liveness["exec"]["command"][2]
+    assert liveness["timeoutSeconds"] > deploy.manifests.PROBE_TIMEOUT_S
     assert container["resources"]["requests"] and container["resources"]["limits"]
     assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
@@ -107,3 +117,40 @@ def test_write_all_round_trips_as_yaml(trained):
                      "kserve": ["InferenceService"], "seldon": ["Server", "Model"]}
     assert (paths["image"] / "Dockerfile").is_file()
     assert all(p.is_relative_to(ws.root) for p in paths.values())
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """Answers like MLServer in one of three states: working, failing (500), or stuck (no answer)."""
+
+    state = "ok"
+    bodies: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 - the http.server API
+        _Answers.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        if _Answers.state == "stuck":
+            time.sleep(4)
+        self.send_response(200 if _Answers.state == "ok" else 500)
+        self.end_headers()
+        self.wfile.write(b'{"outputs": []}')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(("state", "passes"), [("ok", True), ("failing", False), ("stuck", False)])
+def test_the_liveness_command_fails_on_a_500_and_on_a_hang(state, passes):
+    """The exec probe's command, run here with this Python against a stand-in on a free loopback port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Answers.state, _Answers.bodies = state, []
+    try:
+        command = deploy.inference_probe_command("wine-classifier", server.server_address[1], timeout=1)
+        began = time.monotonic()
+        done = subprocess.run([sys.executable, *command[1:]], capture_output=True, timeout=30)
+        assert (done.returncode == 0) is passes, done.stderr
+        assert time.monotonic() - began < 3.5
+    finally:
+        server.shutdown()
+        server.server_close()
+    sent = _Answers.bodies[0]["inputs"]
+    assert [i["name"] for i in sent] == list(FEATURES) and all(i["shape"] == [1, 1] for i in sent)

@@ -22,6 +22,7 @@ from wine_serving.deploy.image import (
 from wine_serving.deploy.manifests import (
     autoscaler,
     deployment,
+    inference_probe_command,
     kserve_inference_service,
     kubernetes_manifests,
     seldon_model,
@@ -35,6 +36,7 @@ from wine_serving.deploy.manifests import (
 
 __all__ = ["APP", "DOCKERIGNORE_EXTRA", "IMAGE", "IMAGE_MODELS_DIR", "IMAGE_STEPS_HEADER", "OVERRIDES_FILE",
            "SERVER_REQUIREMENTS", "WEB_STACK", "WHEELS_DIR", "autoscaler", "build_context", "build_wheel",
-           "container_settings", "deployment", "image_steps", "kserve_inference_service",
-           "kubernetes_manifests", "seldon_model", "seldon_server", "service", "validate_kubernetes",
+           "container_settings", "deployment", "image_steps", "inference_probe_command",
+           "kserve_inference_service", "kubernetes_manifests", "seldon_model", "seldon_server", "service",
+           "validate_kubernetes",
            "web_stack_overrides", "write_all", "write_monitoring", "write_yaml"]

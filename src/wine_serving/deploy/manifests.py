@@ -7,9 +7,11 @@ schemas (the CRDs of KServe and Seldon have none to check against here).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+from wine_serving.data import FEATURES
 from wine_serving.deploy.image import APP, IMAGE, IMAGE_MODELS_DIR, build_context, container_settings
 from wine_serving.errors import need
 from wine_serving.workspace import Workspace, get_workspace
@@ -19,9 +21,35 @@ def _labels(name: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "model-server"}
 
 
+# The first row of winequality-red.csv: what the liveness probe asks the model to predict.
+PROBE_ROW: dict[str, float] = dict(zip(
+    FEATURES, (7.4, 0.7, 0.0, 1.9, 0.076, 11.0, 34.0, 0.9978, 3.51, 0.56, 9.4), strict=True))
+# Seconds one probe may take; the kubelet's own timeoutSeconds is one more.
+PROBE_TIMEOUT_S = 2
+
+
+def inference_probe_command(model: str = APP, port: int = 8080,
+                            timeout: float = PROBE_TIMEOUT_S) -> list[str]:
+    """An exec probe's command: one real V2 inference on the container's own port, within ``timeout`` s.
+
+    MLServer 1.7.1's ``/v2/health/live``, ``/v2/health/ready`` and ``/v2/models/<m>/ready`` answer 200
+    from a flag set when the model loaded, also while every inference fails or hangs after a worker
+    died mid-write (notebook 15); only a real request notices. The command exits non-zero on an HTTP
+    error status, a refused connection or a timeout, using only the standard library of the image's Python.
+    """
+    body = {"inputs": [{"name": name, "shape": [1, 1], "datatype": "FP64", "data": [value]}
+                       for name, value in PROBE_ROW.items()]}
+    script = ("import urllib.request as u; "
+              f"u.urlopen(u.Request('http://127.0.0.1:{port}/v2/models/{model}/infer', "
+              f"data={json.dumps(json.dumps(body))}.encode(), "
+              f"headers={{'Content-Type': 'application/json'}}), timeout={timeout:g}).read()")
+    return ["python", "-c", script]
+
+
 def deployment(name: str = APP, image: str = IMAGE, *, replicas: int = 2,
-               settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    """MLServer in plain Kubernetes: probes on the V2 health endpoints, requests and limits."""
+               settings: dict[str, Any] | None = None, model: str = APP) -> dict[str, Any]:
+    """MLServer in plain Kubernetes: start-up and readiness on the V2 health endpoints, liveness by a
+    real inference of ``model`` (``inference_probe_command``), requests and limits."""
     settings = settings or container_settings()
     ports = [{"name": "http", "containerPort": settings["http_port"], "protocol": "TCP"},
              {"name": "grpc", "containerPort": settings["grpc_port"], "protocol": "TCP"},
@@ -40,7 +68,10 @@ def deployment(name: str = APP, image: str = IMAGE, *, replicas: int = 2,
         # pod that is still loading its model.
         "startupProbe": probe("/v2/health/ready", periodSeconds=2, failureThreshold=60),
         "readinessProbe": probe("/v2/health/ready", periodSeconds=5, failureThreshold=2),
-        "livenessProbe": probe("/v2/health/live", periodSeconds=10, failureThreshold=3),
+        # /v2/health/live answers 200 while inference is broken for good (notebook 15): liveness
+        # asks for a real prediction; three failures in a row (about 30 s) restart the container.
+        "livenessProbe": {"exec": {"command": inference_probe_command(model, settings["http_port"])},
+                          "periodSeconds": 10, "timeoutSeconds": PROBE_TIMEOUT_S + 1, "failureThreshold": 3},
         # A 2,000,000-row request is accepted and its memory not all given back (notebook
         # 12), which is why clients must batch (V2Client refuses more than 100,000 rows).
         "resources": {"requests": {"cpu": "1", "memory": "1Gi"},
@@ -136,11 +167,10 @@ def kubernetes_manifests(image: str = IMAGE, name: str = APP) -> list[dict[str, 
 
 
 def write_yaml(documents: list[dict[str, Any]], path: Path) -> Path:
-    import yaml
+    """Several manifests in one file, written by the tutorial's one YAML writer (``monitoring``)."""
+    from wine_serving import monitoring
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump_all(documents, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
+    return monitoring.write_yaml(documents, path)
 
 
 def validate_kubernetes(documents: list[dict[str, Any]], version: str | None = None) -> str:
