@@ -78,6 +78,16 @@ def test_every_notebook_file_name_exists_and_every_link_says_its_number():
     assert wrong == []
 
 
+# A file of this repository named in prose or a comment ("`tests/test_x.py` scans …").
+REPO_PATH = re.compile(r"(?<![\w/.-])((?:tests|tools|src/wine_serving|notebooks)/[\w/.-]+\.(?:py|ipynb))\b")
+
+
+def test_every_repository_file_a_text_names_exists():
+    missing = sorted({f"{where}: {path}" for where, text in TEXTS.items() for path in REPO_PATH.findall(text)
+                      if not (ROOT / path).exists() and "/tutorial/" not in path and "*" not in path})
+    assert missing == []
+
+
 def _owner(line: str) -> set[str]:
     """The lessons whose topic words the line uses, link targets left out (a file name is no topic)."""
     prose = re.sub(r"\]\([^)]*\)", "]", line)

@@ -295,9 +295,21 @@ def on_post_page(output: str, page, config) -> str:
     return STYLE.sub(shared, output)
 
 
+def search_index_as_utf8(site: Path) -> None:
+    """Material writes ``search_index.json`` with ``\\uXXXX`` escapes: six bytes for each Chinese
+    character where UTF-8 needs three. Every page's first load fetches it (556 KB measured, 337 KB
+    as UTF-8); JSON is UTF-8 by definition, so the search worker reads it the same."""
+    path = site / "search" / "search_index.json"
+    if path.is_file():
+        index = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
 def on_post_build(config) -> None:
-    """Write the shared notebook styles, and each notebook without outputs beside its page."""
+    """Write the shared notebook styles, each notebook without outputs beside its page, and the
+    search index as UTF-8 (this hook runs after Material's search plugin has written it)."""
     site = Path(config["site_dir"])
+    search_index_as_utf8(site)
     folder = site / "assets" / "stylesheets" / "nb"
     folder.mkdir(parents=True, exist_ok=True)
     for name, css in _shared_css.items():
