@@ -69,6 +69,8 @@ class Runner:
         self.stages = {s.name: s for s in stages}
         self.order = stages
         self.cores = cores
+        for stage in stages:  # a stage wider than the machine takes all of it
+            stage.cores = min(stage.cores, cores)
         self.env = env
         self.began = time.monotonic()
 
@@ -126,14 +128,14 @@ class Runner:
                     self._finish(stage, code)
             self._skip_orphans()
             running = [s for s in self.order if s.state == "running"]
-            free = self.cores - sum(min(s.cores, self.cores) for s in running)
+            free = self.cores - sum(s.cores for s in running)
             for stage in self.order:
                 if not self._ready(stage):
                     continue
-                if min(stage.cores, self.cores) > free:
+                if stage.cores > free:
                     break  # it waits for cores, and nothing after it starts first: it is not starved
                 self._start(stage)
-                free -= min(stage.cores, self.cores)
+                free -= stage.cores
             if all(s.state in ("ok", "failed", "skipped") for s in self.order):
                 return all(s.state == "ok" for s in self.order)
             time.sleep(0.5)

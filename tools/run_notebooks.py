@@ -83,7 +83,8 @@ def execute(nb, client_kwargs: dict, log) -> dict:
 
 
 def run(folder: Path, *, output: Path | None = None, report: Path | None = None,
-        timeout: int = 900, only: list[str] | None = None, append: bool = False) -> int:
+        timeout: int = 900, only: list[str] | None = None, skip: list[str] | None = None,
+        append: bool = False) -> int:
     import nbformat
     from nbclient.exceptions import CellExecutionError
 
@@ -94,6 +95,7 @@ def run(folder: Path, *, output: Path | None = None, report: Path | None = None,
             print(f"No such notebook in {folder}: {', '.join(unknown)}", file=sys.stderr)
             return 1
         notebooks = [p for p in notebooks if p.stem in only]
+    notebooks = [p for p in notebooks if not {p.stem, p.stem[:2]} & set(skip or ())]
     if not notebooks:
         print(f"No numbered notebooks in {folder}", file=sys.stderr)
         return 1
@@ -174,12 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--append", action="store_true",
                         help="add to the --report an earlier part of the same pass wrote")
     args = parser.parse_args(argv)
-    only = args.only
-    if args.skip:
-        names = [p.stem for p in sorted(Path(args.folder).glob("[0-9][0-9]_*.ipynb"))]
-        only = [n for n in (only or names) if n not in args.skip and n[:2] not in args.skip]
     return run(args.folder, output=args.output, report=args.report, timeout=args.timeout,
-               only=only, append=args.append)
+               only=args.only, skip=args.skip, append=args.append)
 
 
 if __name__ == "__main__":

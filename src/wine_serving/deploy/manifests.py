@@ -73,7 +73,7 @@ def deployment(name: str = APP, image: str = IMAGE, *, replicas: int = 2,
         "livenessProbe": {"exec": {"command": inference_probe_command(model, settings["http_port"])},
                           "periodSeconds": 10, "timeoutSeconds": PROBE_TIMEOUT_S + 1, "failureThreshold": 3},
         # A 2,000,000-row request is accepted and its memory not all given back (notebook
-        # 12), which is why clients must batch (V2Client refuses more than 100,000 rows).
+        # 14), which is why clients must batch (V2Client refuses more than 100,000 rows).
         "resources": {"requests": {"cpu": "1", "memory": "1Gi"},
                       "limits": {"cpu": "2", "memory": "2Gi"}},
         "securityContext": {"runAsNonRoot": True, "runAsUser": 1000,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,14 +57,7 @@ def writing_to_pipe(pid: int) -> bool:
 def wait_blocked_writer(pids: Iterable[int], timeout: float, interval: float = 0.02) -> int | None:
     """The first of ``pids`` found blocked writing to a pipe within ``timeout`` seconds, else None."""
     pids = list(pids)
-    deadline = time.monotonic() + timeout
-    while True:
-        for pid in pids:
-            if writing_to_pipe(pid):
-                return pid
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(interval)
+    return _first(lambda: [pid for pid in pids if writing_to_pipe(pid)], timeout, interval)
 
 
 def chars_read(pids: Iterable[int]) -> dict[int, int]:
@@ -84,11 +77,17 @@ def wait_reader(before: dict[int, int], nbytes: int, timeout: float, interval: f
     An inference worker reads a whole request from its pipe before it starts on it, so "read
     the request's size" means "has the request and is computing its answer".
     """
+    return _first(lambda: [pid for pid, now in chars_read(before).items() if now - before[pid] >= nbytes],
+                  timeout, interval)
+
+
+def _first(found: Callable[[], list[int]], timeout: float, interval: float) -> int | None:
+    """Ask ``found`` every ``interval`` s until it names a process (the first one) or ``timeout`` passes."""
     deadline = time.monotonic() + timeout
     while True:
-        for pid, now in chars_read(before).items():
-            if now - before[pid] >= nbytes:
-                return pid
+        pids = found()
+        if pids:
+            return pids[0]
         if time.monotonic() > deadline:
             return None
         time.sleep(interval)

@@ -109,7 +109,8 @@ class Supervisor:
                     in_a_row = 0
                 else:
                     self.failed_probes += 1
-                    first_failure, reason = (at, why) if in_a_row == 0 else (first_failure, reason)
+                    if in_a_row == 0:  # the outage is counted from the first failure of a run
+                        first_failure, reason = at, why
                     in_a_row += 1
                 if in_a_row >= self.failures:
                     began = self.now()
