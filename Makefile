@@ -80,7 +80,8 @@ lint: setup
 # checks of what was built (executed notebooks, docs site, lock and environment).
 # The static checks read only committed files, so they run with the unit tests.
 STATIC_TESTS := tests/test_notebooks.py tests/test_repository.py tests/test_project_files.py tests/test_environment.py \
-  tests/test_vocabulary.py tests/test_devcontainer.py tests/test_lesson_references.py tests/test_status_table.py
+  tests/test_vocabulary.py tests/test_devcontainer.py tests/test_lesson_references.py tests/test_status_table.py \
+  tests/test_stack_status.py
 test-fast: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) tests/unit $(STATIC_TESTS)
 

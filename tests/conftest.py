@@ -61,8 +61,8 @@ def kserve_served(trained) -> Iterator:
 @pytest.fixture(scope="session")
 def image_context(trained, tmp_path_factory):
     """The image build context for the trained column model, built once per worker."""
-    from wine_serving import deploy
+    from wine_serving.deploy import image
 
     ws, models = trained
     folder = tmp_path_factory.mktemp("image") / "context"
-    return ws, models, deploy.build_context(models["dataframe"].model_uri, ws=ws, folder=folder)
+    return ws, models, image.build_context(models["dataframe"].model_uri, ws=ws, folder=folder)

@@ -10,7 +10,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from wine_serving.locks import KSERVE_LOCK, lock_pins, shared_model_stack
+from wine_serving.servers.kserve import KSERVE_REQUIREMENTS, pinned_versions, shared_model_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ def _requirements() -> list[Requirement]:
 
 
 def test_every_declared_dependency_is_locked_within_its_range():
-    pins = lock_pins()
+    pins = pinned_versions()
     for req in _requirements():
         name = req.name.lower().replace("_", "-")
         assert name in pins, f"{name} missing from requirements.lock"
@@ -32,7 +32,7 @@ def test_every_declared_dependency_is_locked_within_its_range():
 
 
 def test_known_pins():
-    pins = lock_pins()
+    pins = pinned_versions()
     assert pins["mlserver"] == pins["mlserver-mlflow"] == "1.7.1"
     assert int(pins["uvloop"].split(".")[1]) < 22  # MLServer 1.7.1 workers crash on 0.22
     assert pins["pandas"].startswith("2.2.")
@@ -40,7 +40,7 @@ def test_known_pins():
 
 
 def test_installed_environment_is_the_locked_one():
-    pins = lock_pins()
+    pins = pinned_versions()
     for name in ("mlserver", "mlflow", "uvloop", "pandas", "scikit-learn", "numpy"):
         assert version(name) == pins[name], name
 
@@ -62,7 +62,7 @@ def _lower_bound(name: str) -> str:
 
 def test_readme_tested_with_table_matches_the_lock_and_the_lower_bounds():
     table = _readme_versions()
-    pins = lock_pins()
+    pins = pinned_versions()
     packages = {"mlflow", "mlserver", "mlserver-mlflow", "pandas", "numpy", "scikit-learn"}
     assert packages | {"python"} == set(table)
     for name in packages:
@@ -88,7 +88,7 @@ def _audit_rows() -> list[dict[str, str]]:
 
 
 def test_every_audited_package_is_listed_at_its_locked_version():
-    pins = lock_pins()
+    pins = pinned_versions()
     rows = _audit_rows()
     assert len(rows) >= 20
     for row in rows:
@@ -98,7 +98,7 @@ def test_every_audited_package_is_listed_at_its_locked_version():
 def test_the_lock_is_at_or_above_every_fixed_version_the_page_claims():
     """A lock that regresses below a fixed version fails here; so does an upgrade the page does not
     record yet (a "still carried" advisory whose fix is now locked)."""
-    pins = lock_pins()
+    pins = pinned_versions()
     for row in _audit_rows():
         assert row["狀態"] in STATUSES, row
         if row["狀態"] == "無已知公告":
@@ -112,12 +112,12 @@ def test_the_lock_is_at_or_above_every_fixed_version_the_page_claims():
 
 def test_the_web_stack_overrides_are_the_same_everywhere():
     """pyproject's uv overrides, the lock, this environment and what the image installs."""
-    from wine_serving import deploy
+    from wine_serving.deploy import image
 
     overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["override-dependencies"]
-    pins = lock_pins()
-    assert sorted(overrides) == sorted(f"{name}=={pins[name]}" for name in deploy.WEB_STACK)
-    assert sorted(deploy.web_stack_overrides()) == sorted(overrides)
+    pins = pinned_versions()
+    assert sorted(overrides) == sorted(f"{name}=={pins[name]}" for name in image.WEB_STACK)
+    assert sorted(image.web_stack_overrides()) == sorted(overrides)
     page = SECURITY_PAGE.read_text(encoding="utf-8")
     assert all(f'"{pin}"' in page for pin in overrides)
     starlette = next(row for row in _audit_rows() if row["套件"] == "starlette")
@@ -127,7 +127,7 @@ def test_the_web_stack_overrides_are_the_same_everywhere():
 def test_the_kserve_lock_shares_the_model_stack():
     """KServe's venv (14) must load the same logged model: the Makefile's SHARED_PINS agree."""
     shared = shared_model_stack()
-    main, kserve = lock_pins(), lock_pins(KSERVE_LOCK)
+    main, kserve = pinned_versions(), pinned_versions(KSERVE_REQUIREMENTS)
     assert {"mlflow", "scikit-learn", "skops", "numpy", "pandas"} <= set(shared)
     assert {name: kserve[name] for name in shared} == {name: main[name] for name in shared}
     assert kserve["kserve"] == "0.21.0" and "mlserver" not in kserve

@@ -27,7 +27,7 @@ from mlserver.settings import ModelSettings, Settings
 from mlserver_mlflow import MLflowRuntime
 from prometheus_client import REGISTRY
 
-from wine_serving.bad_requests import RAISERS, bad_input_cases
+from wine_serving.traffic.bad_requests import RAISERS, bad_input_cases
 
 with warnings.catch_warnings():  # starlette 1.x deprecates TestClient on httpx; it still works
     warnings.simplefilter("ignore")

@@ -4,15 +4,16 @@ The notebooks keep the lesson (MLflow calls, settings, V2 requests) visible; thi
 package holds the plumbing a reader should not have to retype: paths, data download,
 process ownership, request validation.
 
-Where to start reading: the core path, flat, in the order notebooks 01-06 walk it:
-``workspace`` -> ``data`` -> ``training`` (with ``named_tensor_model``) -> ``registry``
--> ``settings`` -> ``servers.mlserver`` (with ``servers.preflight``) -> ``client`` (its rule in
-``validation``); ``errors`` is shared.
-Under ``servers`` sits ``process`` (owning child processes). The later lessons add
-``servers.mlflow``, ``traffic`` (bounded load), ``bench``, ``deploy``, ``bad_requests``,
-``strict_runtime`` (a server that checks requests itself), ``servers.kserve``,
-``monitoring`` and ``plotting``. ``docs/architecture.md`` draws the parts, which may
-import which and which lessons import each (generated from the notebooks' imports);
+Where to start reading: the root holds the core path only, flat, in the order notebooks
+01-06 walk it: ``workspace`` -> ``tracking`` -> ``data`` -> ``training`` (with
+``named_tensor_model``) -> ``registry`` -> ``settings`` -> ``servers.mlserver`` (with
+``servers.preflight``; under it ``process`` owns the child processes) -> ``client`` (its rule in
+``validation``); ``errors`` is shared and ``plotting`` draws 01's figure. The later lessons live
+in sub-packages named for what they hold: ``servers`` (every other server, the strict runtime,
+Prometheus, the supervisor), ``traffic`` (bounded load and the bad-request catalogue),
+``clients`` (the Triton gRPC client), ``bench`` and ``deploy``. A sub-package's ``__init__``
+holds only its docstring. ``docs/architecture.md`` draws the parts, which may import which and
+which lessons import each (generated from the notebooks' imports);
 ``tests/unit/test_architecture.py`` holds them to it.
 """
 

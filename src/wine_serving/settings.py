@@ -17,7 +17,7 @@ from wine_serving.process.ports import LOOPBACK
 
 MLFLOW_RUNTIME = "mlserver_mlflow.MLflowRuntime"
 # The runtime that checks each request itself; a string, so settings never imports it.
-STRICT_RUNTIME = "wine_serving.strict_runtime.StrictMLflowRuntime"
+STRICT_RUNTIME = "wine_serving.servers.strict_runtime.StrictMLflowRuntime"
 SETTINGS_FILE = "settings.json"
 # What notebooks 13 (performance) and 15 (faults) measured best for single-row traffic under
 # concurrency: adaptive batching (up to 16 requests or 2 ms, whichever comes first), no

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from wine_serving import deploy
 from wine_serving.client import named_columns
 from wine_serving.data import load_wine_quality, split_wine_quality
+from wine_serving.deploy import image
 from wine_serving.process.ports import LOOPBACK, free_ports
 from wine_serving.servers.mlserver import MLServer
 from wine_serving.settings import STRICT_RUNTIME, read_json
@@ -40,7 +40,7 @@ def _on_loopback(folder: Path, copy: Path) -> Path:
 
 
 def _appended_run_lines(dockerfile: str) -> list[str]:
-    ours = dockerfile.split(deploy.IMAGE_STEPS_HEADER, 1)[1]
+    ours = dockerfile.split(image.IMAGE_STEPS_HEADER, 1)[1]
     return [line.removeprefix("RUN ") for line in ours.splitlines() if line.startswith("RUN ")]
 
 
@@ -53,7 +53,7 @@ def strict_image_venv(trained, tmp_path_factory):
     """The strict runtime's context, and a venv built by the image's install steps."""
     ws, models = trained
     root = tmp_path_factory.mktemp("image-venv")
-    context = deploy.build_context(models["dataframe"].model_uri, ws=ws, folder=root / "context",
+    context = image.build_context(models["dataframe"].model_uri, ws=ws, folder=root / "context",
                                    implementation=STRICT_RUNTIME, parameters_extra={"max_rows": 1000})
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
@@ -62,7 +62,7 @@ def strict_image_venv(trained, tmp_path_factory):
     # MLServer's hack/build-env.sh runs `pip install -r requirements.txt` in the context folder.
     steps = ["pip install --no-cache-dir -r requirements.txt",
              *_appended_run_lines((context / "Dockerfile").read_text())]
-    assert steps[-1] == f"pip install --no-cache-dir -r {deploy.OVERRIDES_FILE}"  # overrides come last
+    assert steps[-1] == f"pip install --no-cache-dir -r {image.OVERRIDES_FILE}"  # overrides come last
     web_stack_before_overrides = None
     for step in steps:
         if step == steps[-1]:  # what MLServer's own pins resolved to, before the overrides
@@ -98,7 +98,7 @@ def test_the_image_serves_the_strict_runtime(strict_image_venv, tmp_path):
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
     rows = named_columns(test_x.iloc[:3])
     with MLServer(local, ws=ws, mlserver=str(venv / "bin" / "mlserver"), log_name="image") as server:
-        url = f"{server.url}/v2/models/{deploy.APP}/infer"
+        url = f"{server.url}/v2/models/{image.APP}/infer"
         good = requests.post(url, json=rows, timeout=30)
         missing = requests.post(url, json={"inputs": rows["inputs"][:-1]}, timeout=30)
     assert good.status_code == 200, good.text

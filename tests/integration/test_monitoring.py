@@ -11,9 +11,9 @@ import time
 import psutil
 import pytest
 
-from wine_serving import monitoring
 from wine_serving.process.managed import start_on_free_ports
 from wine_serving.process.ports import free_port
+from wine_serving.servers import prometheus as monitoring
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,7 @@ def test_a_killed_owner_leaves_no_prometheus(tmp_path, workspace):
     config = monitoring.write_yaml(monitoring.scrape_config([]), tmp_path / "prometheus.yml")
     owner = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time
-        from wine_serving.monitoring import PrometheusServer
+        from wine_serving.servers.prometheus import PrometheusServer
         from wine_serving.process.ports import free_port
         server = PrometheusServer({str(config)!r}, free_port()).start()
         print(server.pid, flush=True)

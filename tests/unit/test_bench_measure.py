@@ -56,7 +56,7 @@ def test_a_spread_over_the_limit_is_flagged_in_the_table_and_the_report():
     """MLServer batching measured 400, 374, 199, 148 req/s in one run: that is the case this is for."""
     import pandas as pd
 
-    from wine_serving.bench import SPREAD_LIMIT_PCT, markdown_table, unsteady
+    from wine_serving.bench.report import SPREAD_LIMIT_PCT, markdown_table, unsteady
 
     table = pd.DataFrame([_rounds_row([400.0, 374.0, 199.0], "noisy"),
                           _rounds_row([100.0, 104.0, 98.0], "calm")])

@@ -15,8 +15,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from wine_serving import deploy
 from wine_serving.data import FEATURES
+from wine_serving.deploy import image, manifests
 from wine_serving.settings import MLFLOW_RUNTIME, read_json
 
 STORAGE = "gs://example-bucket/wine/model"
@@ -51,32 +51,32 @@ def test_nothing_private_goes_into_the_image(image_context):
 
 def test_the_container_settings_are_the_ones_written(image_context):
     _, _, folder = image_context
-    assert read_json(folder / "settings.json") == deploy.container_settings()
+    assert read_json(folder / "settings.json") == image.container_settings()
     model = read_json(folder / "wine-classifier" / "model-settings.json")
     assert model["parameters"]["uri"] == "./model" and model["implementation"] == MLFLOW_RUNTIME
 
 
 def test_kubernetes_manifests_pass_the_schemas():
-    documents = deploy.kubernetes_manifests()
-    checked = deploy.validate_kubernetes(documents)
+    documents = manifests.kubernetes_manifests()
+    checked = manifests.validate_kubernetes(documents)
     assert checked == kubernetes_validate.latest_version()
     assert [d["kind"] for d in documents] == ["Deployment", "Service", "HorizontalPodAutoscaler"]
 
 
 def test_an_invalid_manifest_is_caught():
-    broken = copy.deepcopy(deploy.deployment())
+    broken = copy.deepcopy(manifests.deployment())
     broken["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = "eighty"
     with pytest.raises(kubernetes_validate.ValidationError):
-        deploy.validate_kubernetes([broken])
-    unknown = copy.deepcopy(deploy.service())
+        manifests.validate_kubernetes([broken])
+    unknown = copy.deepcopy(manifests.service())
     unknown["spec"]["portz"] = []
     with pytest.raises(kubernetes_validate.ValidationError):
-        deploy.validate_kubernetes([unknown])
+        manifests.validate_kubernetes([unknown])
 
 
 def test_ports_and_probes_come_from_the_settings():
-    settings = deploy.container_settings()
-    deployment, service, hpa = deploy.kubernetes_manifests()
+    settings = image.container_settings()
+    deployment, service, hpa = manifests.kubernetes_manifests()
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"http": settings["http_port"], "grpc": settings["grpc_port"],
@@ -85,15 +85,15 @@ def test_ports_and_probes_come_from_the_settings():
     assert container["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": "http"}
     liveness = container["livenessProbe"]
     assert "httpGet" not in liveness and liveness["exec"]["command"][:2] == ["python", "-c"]
-    assert f"127.0.0.1:{settings['http_port']}/v2/models/{deploy.APP}/infer" in liveness["exec"]["command"][2]
-    assert liveness["timeoutSeconds"] > deploy.manifests.PROBE_TIMEOUT_S
+    assert f"127.0.0.1:{settings['http_port']}/v2/models/{image.APP}/infer" in liveness["exec"]["command"][2]
+    assert liveness["timeoutSeconds"] > manifests.PROBE_TIMEOUT_S
     assert container["resources"]["requests"] and container["resources"]["limits"]
     assert hpa["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
 
 
 def test_kserve_inference_service_fields():
-    isvc = deploy.kserve_inference_service(STORAGE)
+    isvc = manifests.kserve_inference_service(STORAGE)
     model = isvc["spec"]["predictor"]["model"]
     assert (isvc["apiVersion"], isvc["kind"]) == ("serving.kserve.io/v1beta1", "InferenceService")
     assert model["modelFormat"] == {"name": "mlflow"} and model["protocolVersion"] == "v2"
@@ -101,7 +101,7 @@ def test_kserve_inference_service_fields():
 
 
 def test_seldon_core_v2_fields():
-    server, model = deploy.seldon_server(), deploy.seldon_model(STORAGE)
+    server, model = manifests.seldon_server(), manifests.seldon_model(STORAGE)
     assert {server["apiVersion"], model["apiVersion"]} == {"mlops.seldon.io/v1alpha1"}
     assert (server["kind"], model["kind"]) == ("Server", "Model")
     assert server["spec"]["serverConfig"] == "mlserver"
@@ -110,7 +110,7 @@ def test_seldon_core_v2_fields():
 
 def test_write_all_round_trips_as_yaml(trained):
     ws, models = trained
-    paths = deploy.write_all(models["dataframe"].model_uri, STORAGE, ws=ws)
+    paths = manifests.write_all(models["dataframe"].model_uri, STORAGE, ws=ws)
     kinds = {name: [d["kind"] for d in yaml.safe_load_all(paths[name].read_text())]
              for name in ("kubernetes", "kserve", "seldon")}
     assert kinds == {"kubernetes": ["Deployment", "Service", "HorizontalPodAutoscaler"],
@@ -144,7 +144,7 @@ def test_the_liveness_command_fails_on_a_500_and_on_a_hang(state, passes):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Answers.state, _Answers.bodies = state, []
     try:
-        command = deploy.inference_probe_command("wine-classifier", server.server_address[1], timeout=1)
+        command = manifests.inference_probe_command("wine-classifier", server.server_address[1], timeout=1)
         began = time.monotonic()
         done = subprocess.run([sys.executable, *command[1:]], capture_output=True, timeout=30)
         assert (done.returncode == 0) is passes, done.stderr

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from wine_serving import deploy, monitoring
+from wine_serving.deploy import image, manifests
+from wine_serving.servers import prometheus as monitoring
 
 
 def test_the_alert_rules_pass_promtool(tmp_path):
@@ -30,10 +31,10 @@ def test_the_local_scrape_config_passes_promtool(tmp_path):
 
 
 def test_the_deploy_lesson_ships_the_same_rules_and_annotated_pods(tmp_path):
-    paths = deploy.write_monitoring(tmp_path)
+    paths = manifests.write_monitoring(tmp_path)
     assert yaml.safe_load(paths["prometheus-rules"].read_text()) == monitoring.alert_rules()
     checked = monitoring.promtool("check", "rules", str(paths["prometheus-rules"]))
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    pod = deploy.deployment()["spec"]["template"]["metadata"]["annotations"]
+    pod = manifests.deployment()["spec"]["template"]["metadata"]["annotations"]
     assert pod["prometheus.io/scrape"] == "true"
-    assert pod["prometheus.io/port"] == str(deploy.container_settings()["metrics_port"])
+    assert pod["prometheus.io/port"] == str(image.container_settings()["metrics_port"])

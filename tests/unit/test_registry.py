@@ -82,7 +82,7 @@ def test_no_helper_moves_mlflows_process_wide_store(workspace, tmp_path, before)
     """
     import mlflow
 
-    from wine_serving import deploy
+    from wine_serving.deploy import image
     from wine_serving.registry import find_version, result_from_version
     from wine_serving.tracking import tracking_server
     from wine_serving.workspace import Workspace
@@ -103,8 +103,8 @@ def test_no_helper_moves_mlflows_process_wide_store(workspace, tmp_path, before)
     result_from_version(version, workspace)
     model_uris(column, workspace)
     assert _mlflow_state() == state, "registry reads"
-    deploy.build_context(column.model_uri, ws=workspace, folder=tmp_path / "image")
-    assert _mlflow_state() == state, "deploy.build_context"
+    image.build_context(column.model_uri, ws=workspace, folder=tmp_path / "image")
+    assert _mlflow_state() == state, "image.build_context"
     with tracking_server("http://127.0.0.1:1"):
         assert mlflow.get_tracking_uri() == "http://127.0.0.1:1"
     assert _mlflow_state() == state, "tracking_server"

@@ -12,7 +12,7 @@ from mlserver.errors import InferenceError
 from mlserver.types import InferenceRequest, MetadataTensor
 
 from wine_serving.client import invocations_payload, named_columns
-from wine_serving.strict_runtime import check_invocations_body, check_request
+from wine_serving.servers.strict_runtime import check_invocations_body, check_request
 
 COLUMNS = [MetadataTensor(name=n, datatype="FP64", shape=[-1]) for n in ("alcohol", "pH")]
 TENSOR = [MetadataTensor(name="input-0", datatype="FP32", shape=[-1, 2])]

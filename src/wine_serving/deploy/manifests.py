@@ -167,10 +167,10 @@ def kubernetes_manifests(image: str = IMAGE, name: str = APP) -> list[dict[str, 
 
 
 def write_yaml(documents: list[dict[str, Any]], path: Path) -> Path:
-    """Several manifests in one file, written by the tutorial's one YAML writer (``monitoring``)."""
-    from wine_serving import monitoring
+    """Several manifests in one file, written by the tutorial's one YAML writer (``servers.prometheus``)."""
+    from wine_serving.servers import prometheus
 
-    return monitoring.write_yaml(documents, path)
+    return prometheus.write_yaml(documents, path)
 
 
 def validate_kubernetes(documents: list[dict[str, Any]], version: str | None = None) -> str:
@@ -204,7 +204,7 @@ def write_monitoring(root: Path) -> dict[str, Path]:
     rules`` validates the file offline). The pods are found by the ``prometheus.io/*`` annotations
     of the Deployment's template; a cluster's own scrape job reads them (Debian's promtool is built
     without Kubernetes service discovery, so a ``kubernetes_sd_configs`` job cannot be checked here)."""
-    from wine_serving import monitoring
+    from wine_serving.servers import prometheus
 
-    rules = monitoring.write_yaml(monitoring.alert_rules(), root / "prometheus-rules.yaml")
+    rules = prometheus.write_yaml(prometheus.alert_rules(), root / "prometheus-rules.yaml")
     return {"prometheus-rules": rules}

@@ -7,11 +7,18 @@ share this environment (kserve pins ``psutil==5.9.8``), so ``make setup`` builds
 the model code is ``peers/kserve_model.py``, run by that venv's Python. This module only
 owns the process, exactly like MLServer's: loopback ports, readiness, process group,
 watchdog, a workspace log.
+
+Both venvs are pinned by a requirements lock file: the main one (``requirements.lock``) and
+KServe's (``peers/requirements-kserve.lock``), which must load the same logged model, so ``make
+lock`` copies the model stack's pins from the first into the second. The list of those packages
+lives once, in the Makefile's ``SHARED_PINS`` line; ``shared_model_stack`` reads it rather than
+repeat it, and ``pinned_versions`` reads a requirements lock file back.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from wine_serving.errors import ServerStartError
@@ -23,6 +30,8 @@ from wine_serving.workspace import Workspace, checkout_root
 ROOT = checkout_root() or Path.cwd()  # the KServe venv exists only in a checkout (make setup)
 KSERVE_VENV = ROOT / ".venv-kserve"
 KSERVE_MODEL = ROOT / "peers" / "kserve_model.py"
+MAIN_REQUIREMENTS = ROOT / "requirements.lock"
+KSERVE_REQUIREMENTS = ROOT / "peers" / "requirements-kserve.lock"
 # KServe 0.21's multiprocess REST server (--workers > 1) pings each child and, when one does not
 # answer within 5 s, kills it and starts another (kserve/protocol/rest/multiprocess/server.py,
 # keep_subprocess_alive). A child still importing MLflow on a busy machine never answers in time,
@@ -91,3 +100,23 @@ class KServeServer(ManagedProcess):
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"KServeServer({self.url}, grpc {self.grpc_target}, pid={self.pid}, {state})"
+
+
+def pinned_versions(path: Path = MAIN_REQUIREMENTS) -> dict[str, str]:
+    """A requirements lock file read back: ``{name: version}`` for every ``name==version`` line;
+    names normalised (lower case, ``-`` for ``_``, extras dropped) so they compare with what pip
+    and uv print."""
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;]+)", line)
+        if match:
+            pins[re.sub(r"\[.*\]", "", match.group(1)).lower().replace("_", "-")] = match.group(2)
+    return pins
+
+
+def shared_model_stack(makefile: Path = ROOT / "Makefile") -> list[str]:
+    """The packages both venvs pin alike (the Makefile's ``SHARED_PINS``), in its order."""
+    found = re.search(r"^SHARED_PINS := (.+)$", makefile.read_text(encoding="utf-8"), re.M)
+    if not found:
+        raise ValueError(f"No `SHARED_PINS := ...` line in {makefile}")
+    return found.group(1).strip().split("|")

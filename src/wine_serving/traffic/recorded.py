@@ -18,7 +18,7 @@ import requests
 
 from wine_serving.client import decode_predictions, named_columns
 from wine_serving.process.ports import require_loopback
-from wine_serving.traffic import check_bounds, percentile_ms
+from wine_serving.traffic.shared import check_bounds, percentile_ms
 
 
 @dataclass(frozen=True)

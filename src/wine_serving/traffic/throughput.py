@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from wine_serving.process.ports import require_loopback
-from wine_serving.traffic import check_bounds, percentile_ms
+from wine_serving.traffic.shared import check_bounds, percentile_ms
 
 
 @dataclass

@@ -4,7 +4,7 @@
 package name, ``inference``, and a Python process has one descriptor pool, so the two
 cannot be imported together. This module runs as its own process and prints JSON::
 
-    python -m wine_serving.triton_grpc_client 127.0.0.1:8081 wine-classifier test_x.csv
+    python -m wine_serving.clients.triton_grpc 127.0.0.1:8081 wine-classifier test_x.csv
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The stock ``mlserver_mlflow.MLflowRuntime`` answers data errors on V2 infer with
 long message, and silently ignores inputs the model does not know. This runtime
 loads the model the same way and, before predicting, checks each request against the
 model's own metadata with the same rules as the helper's client
-(``client.validate_request``): unknown, misspelled or missing inputs, a wrong
+(``validation.validate_request``): unknown, misspelled or missing inputs, a wrong
 datatype, strings in numeric inputs, shape and data that disagree, non-finite
 values, too many rows. A violation is an HTTP 400 whose message is one sentence
 naming the input and the fix; valid requests are predicted by ``MLflowRuntime``
@@ -20,7 +20,7 @@ becomes a 400 here too, with a one-sentence message.
 ``wine_serving`` (installed in the same environment)::
 
     {"name": "wine-classifier",
-     "implementation": "wine_serving.strict_runtime.StrictMLflowRuntime",
+     "implementation": "wine_serving.servers.strict_runtime.StrictMLflowRuntime",
      "parameters": {"uri": "models:/ElasticnetWineModel/1", "extra": {"max_rows": 100000}}}
 """
 
