@@ -56,7 +56,7 @@ def tracking_server(uri: str) -> Iterator[str]:
 PROGRESS_BAR_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 
 
-def quiet_mlflow() -> None:
+def _quiet_mlflow() -> None:
     """MLflow's INFO lines and progress bars off, so a cell shows what its lesson is about.
 
     MLflow logs "Created version", alembic migrations and input-example checks at INFO
@@ -81,7 +81,7 @@ def ensure_store(ws: Workspace | None = None) -> str:
     """
     from mlflow.tracking import MlflowClient
 
-    quiet_mlflow()
+    _quiet_mlflow()
     ws = ws or get_workspace()
     uri = ws.tracking_uri
     with ws.lock("tracking-store"):

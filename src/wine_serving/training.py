@@ -123,7 +123,7 @@ def to_named_tensors(frame: pd.DataFrame) -> dict[str, np.ndarray]:
             for name, columns in NAMED_TENSORS.items()}
 
 
-def named_tensor_signature():
+def _named_tensor_signature():
     """Two named float32 tensors in, one float32 tensor out (what the ElasticNet returns)."""
     from mlflow.models import ModelSignature
     from mlflow.types import Schema, TensorSpec
@@ -171,7 +171,7 @@ def log_named_tensor_model(tensor_model: TrainingResult, *, register: bool = Tru
             name="model",
             python_model=str(NAMED_TENSOR_MODEL_CODE),
             artifacts={"elasticnet": tensor_model.registered_uri},
-            signature=named_tensor_signature(),
+            signature=_named_tensor_signature(),
             input_example=to_named_tensors(test_x.head(2)),
             registered_model_name=name,
             pip_requirements=pip_requirements(),

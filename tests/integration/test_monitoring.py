@@ -18,9 +18,13 @@ from wine_serving.servers import prometheus as monitoring
 pytestmark = pytest.mark.integration
 
 
+# Scrapes nothing: these tests are about the process (notebook 18 writes and checks a real config).
+EMPTY_CONFIG = {"global": {"scrape_interval": "1s"}, "scrape_configs": []}
+
+
 def test_prometheus_listens_on_loopback_only_and_keeps_its_data_in_the_workspace(tmp_path, workspace):
     """Prometheus counting what MLServer counted is notebook 18's (cell 14, ``by_status == counts``)."""
-    config = monitoring.write_yaml(monitoring.scrape_config([]), tmp_path / "prometheus.yml")
+    config = monitoring.write_yaml(EMPTY_CONFIG, tmp_path / "prometheus.yml")
     with start_on_free_ports(lambda: monitoring.PrometheusServer(config, free_port(), ws=workspace,
                                                                  name="prometheus-test")) as prometheus:
         assert prometheus.data_dir.is_relative_to(workspace.root)
@@ -32,7 +36,7 @@ def test_prometheus_listens_on_loopback_only_and_keeps_its_data_in_the_workspace
 
 
 def test_a_bad_query_is_a_clear_error(tmp_path, workspace):
-    config = monitoring.write_yaml(monitoring.scrape_config([]), tmp_path / "prometheus.yml")
+    config = monitoring.write_yaml(EMPTY_CONFIG, tmp_path / "prometheus.yml")
     with start_on_free_ports(lambda: monitoring.PrometheusServer(config, free_port(), ws=workspace)) \
             as prometheus:
         with pytest.raises(ValueError, match="Prometheus refused query"):
@@ -40,7 +44,7 @@ def test_a_bad_query_is_a_clear_error(tmp_path, workspace):
 
 
 def test_a_killed_owner_leaves_no_prometheus(tmp_path, workspace):
-    config = monitoring.write_yaml(monitoring.scrape_config([]), tmp_path / "prometheus.yml")
+    config = monitoring.write_yaml(EMPTY_CONFIG, tmp_path / "prometheus.yml")
     owner = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time
         from wine_serving.servers.prometheus import PrometheusServer

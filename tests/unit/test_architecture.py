@@ -291,3 +291,25 @@ def test_every_module_a_text_names_exists():
             if dotted.removeprefix("wine_serving.").split(".")[0] in tops and not _resolves(dotted):
                 wrong.append(f"{path.relative_to(root)}: {dotted}")
     assert wrong == []
+
+
+def _outside_texts() -> dict[Path, str]:
+    root = PACKAGE.parents[1]
+    paths = [*PACKAGE.rglob("*.py"), *NOTEBOOK_DIR.glob("*.ipynb"), *(root / "tools").glob("*.py"),
+             *(root / "docs").glob("*.md"), *(root / "tests").rglob("*.py"), root / "peers" / "kserve_model.py"]
+    return {p: p.read_text(encoding="utf-8") for p in paths}
+
+
+def test_every_public_function_is_called_from_outside_its_module():
+    """A function nothing outside its module uses is private (``_name``): the public surface of each
+    module is what a notebook, another module, a tool, a doc page or a test really calls."""
+    texts = _outside_texts()
+    lonely = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_") \
+                    and node.name != "main":
+                used = re.compile(rf"\b{node.name}\b")
+                if not any(used.search(text) for other, text in texts.items() if other != path):
+                    lonely.append(f"{path.relative_to(PACKAGE)}: {node.name}")
+    assert lonely == []

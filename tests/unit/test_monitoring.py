@@ -22,14 +22,6 @@ def test_a_broken_rule_is_refused_by_promtool(tmp_path):
     assert checked.returncode != 0 and "parse error" in checked.stdout + checked.stderr
 
 
-def test_the_local_scrape_config_passes_promtool(tmp_path):
-    rules = monitoring.write_yaml(monitoring.alert_rules(), tmp_path / "rules.yml")
-    config = monitoring.write_yaml(monitoring.scrape_config(["127.0.0.1:8082"], rule_files=[rules.name]),
-                                   tmp_path / "prometheus.yml")
-    checked = monitoring.promtool("check", "config", str(config))
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-
-
 def test_the_deploy_lesson_ships_the_same_rules_and_annotated_pods(tmp_path):
     paths = manifests.write_monitoring(tmp_path)
     assert yaml.safe_load(paths["prometheus-rules"].read_text()) == monitoring.alert_rules()

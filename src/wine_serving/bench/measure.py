@@ -73,7 +73,7 @@ def _merge(results: list[LoadResult]) -> LoadResult:
 
 
 @dataclass
-class Payloads:
+class _Payloads:
     """Pre-encoded requests: single rows cycling through the test set, and big requests by size."""
 
     frame: pd.DataFrame
@@ -100,7 +100,7 @@ class Payloads:
 
 
 @contextmanager
-def running_servers(specs: list[ServerSpec], model_uri: str, ws: Workspace) -> Iterator[dict[str, Any]]:
+def _running_servers(specs: list[ServerSpec], model_uri: str, ws: Workspace) -> Iterator[dict[str, Any]]:
     """Start every server at once (start-up is mostly waiting) and stop them all at the end."""
     from wine_serving.servers.floor import FloorServer
     from wine_serving.servers.kserve import KServeServer
@@ -159,7 +159,7 @@ def running_servers(specs: list[ServerSpec], model_uri: str, ws: Workspace) -> I
             server.stop()
 
 
-def _pyfunc_rows(model_uri: str, payloads: Payloads, plan: Plan) -> list[dict[str, Any]]:
+def _pyfunc_rows(model_uri: str, payloads: _Payloads, plan: Plan) -> list[dict[str, Any]]:
     """The floor: ``pyfunc.predict`` in this process, no network, no serialisation."""
     import mlflow
 
@@ -201,11 +201,11 @@ def run(quick: bool = True, ws: Workspace | None = None, progress: bool = True, 
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
     big = {n: pd.concat([test_x] * (n // len(test_x) + 1)).head(n).reset_index(drop=True)
            for n in plan.batch_rows}
-    payloads = Payloads(test_x, big)
+    payloads = _Payloads(test_x, big)
 
     with using_workspace_store(ws):  # the in-process row loads a models:/ URI from this store
         rows = _pyfunc_rows(model_uri, payloads, plan)
-    with running_servers(specs, model_uri, ws) as servers:
+    with _running_servers(specs, model_uri, ws) as servers:
         jobs: list[tuple[ServerSpec, str, int, int]] = []
         for spec in specs:
             for endpoint in endpoints_for(spec, plan):
@@ -237,7 +237,7 @@ def run(quick: bool = True, ws: Workspace | None = None, progress: bool = True, 
     return pd.DataFrame(rows, columns=list(FIELDS))
 
 
-def _one_load(server: Any, endpoint: str, concurrency: int, n_rows: int, payloads: Payloads,
+def _one_load(server: Any, endpoint: str, concurrency: int, n_rows: int, payloads: _Payloads,
               plan: Plan) -> LoadResult:
     big = n_rows > 1
     total = plan.big_requests if big else (plan.latency_requests if concurrency == 1

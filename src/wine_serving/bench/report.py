@@ -28,7 +28,7 @@ def ratios(table: pd.DataFrame) -> dict[str, float]:
     """The two targets, as ratios measured in the same run."""
     best = pick(table, RECOMMENDED, "v2-rest", 32)
     baseline = pick(table, "mlflow", "invocations", 32)
-    mlserver = [c for c in table[table.endpoint == "v2-rest"].config.unique() if kind_of(c) == "mlserver"]
+    mlserver = [c for c in table[table.endpoint == "v2-rest"].config.unique() if _kind_of(c) == "mlserver"]
     big_rest = min(pick(table, config, "v2-rest", 1, BIG_ROWS)["p50_ms"] for config in mlserver)
     floor = pick(table, "in-process", "pyfunc.predict", 1, BIG_ROWS)["p50_ms"]
     peers = best_against_best(table)
@@ -53,7 +53,7 @@ FAMILIES = {"mlserver": "MLServer", "mlflow": "mlflow models serve", "kserve": "
             "floor": "floor (uvicorn + trivial ASGI)"}
 
 
-def kind_of(config: str) -> str:
+def _kind_of(config: str) -> str:
     """``mlserver``, ``mlflow``, ``kserve``, ``floor`` or ``in-process`` for a table's config."""
     return next((spec.kind for spec in SERVERS if spec.config == config), "in-process")
 
@@ -65,7 +65,7 @@ def best_against_best(table: pd.DataFrame, concurrency: int = 32) -> pd.DataFram
     rows = []
     for kind, endpoint in PRIMARY_ENDPOINT.items():
         part = table[(table.concurrency == concurrency) & (table.rows == 1) & (table.endpoint == endpoint)]
-        part = part[part.config.map(kind_of) == kind]
+        part = part[part.config.map(_kind_of) == kind]
         if part.empty:
             continue
         best = part.loc[part.rps.idxmax()]
@@ -93,7 +93,7 @@ def batch_scoring(table: pd.DataFrame) -> pd.DataFrame:
     for kind, endpoint in PRIMARY_ENDPOINT.items():
         if kind == "floor":
             continue
-        mine = table[(table.config.map(kind_of) == kind) & (table.endpoint == endpoint)]
+        mine = table[(table.config.map(_kind_of) == kind) & (table.endpoint == endpoint)]
         single = mine[(mine.rows == 1) & (mine.concurrency == 32)]
         row: dict[str, object] = {"server": FAMILIES[kind], "single-row requests/s (c=32)":
                                   float(single.rps.max()) if len(single) else None}
@@ -172,7 +172,7 @@ def plot(table: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def plot_best(table: pd.DataFrame, path: Path) -> Path:
+def _plot_best(table: pd.DataFrame, path: Path) -> Path:
     """Each kind of server's best single-row throughput at concurrency 32, as a share of the floor."""
     from wine_serving.plotting import save_small_png, use_cjk_font
 
@@ -224,7 +224,7 @@ def write_reports(table: pd.DataFrame, out_dir: Path, *, quick: bool) -> dict[st
     paths["json"].write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     paths["markdown"].write_text(markdown_table(table), encoding="utf-8")
     plot(table, paths["plot"])
-    plot_best(table, paths["best"])
+    _plot_best(table, paths["best"])
     return paths
 
 

@@ -88,7 +88,7 @@ def image_steps(wheel: str | None = None) -> str:
     return "".join(lines)
 
 
-def build_wheel(folder: Path) -> str:
+def _build_wheel(folder: Path) -> str:
     """Build this package's wheel into ``folder`` (an image that runs our runtime needs it).
 
     Only from a source checkout: the wheel is built from the ``pyproject.toml`` beside ``src/``.
@@ -136,7 +136,7 @@ def build_context(model_uri: str, *, ws: Workspace | None = None, name: str = AP
     (folder / "requirements.txt").write_text("\n".join(_requirements(model_dir)) + "\n", encoding="utf-8")
     subprocess.run([executable("mlserver"), "dockerfile", "--include-dockerignore", str(folder)], check=True,
                    capture_output=True, text=True, timeout=120)
-    wheel = build_wheel(folder / WHEELS_DIR) if implementation.startswith("wine_serving.") else None
+    wheel = _build_wheel(folder / WHEELS_DIR) if implementation.startswith("wine_serving.") else None
     (folder / OVERRIDES_FILE).write_text("\n".join(web_stack_overrides()) + "\n", encoding="utf-8")
     with (folder / "Dockerfile").open("a", encoding="utf-8") as dockerfile:
         dockerfile.write(image_steps(wheel))

@@ -112,7 +112,7 @@ def service(name: str = APP, *, settings: dict[str, Any] | None = None) -> dict[
     }
 
 
-def autoscaler(name: str = APP, *, min_replicas: int = 2, max_replicas: int = 6,
+def _autoscaler(name: str = APP, *, min_replicas: int = 2, max_replicas: int = 6,
                cpu_percent: int = 70) -> dict[str, Any]:
     """Scale on CPU: MLServer 1.7.1 has one HTTP process per pod, so more load needs more pods."""
     return {
@@ -163,7 +163,7 @@ def seldon_server(name: str = "mlserver-wine", *, replicas: int = 2) -> dict[str
 
 def kubernetes_manifests(image: str = IMAGE, name: str = APP) -> list[dict[str, Any]]:
     settings = container_settings()
-    return [deployment(name, image, settings=settings), service(name, settings=settings), autoscaler(name)]
+    return [deployment(name, image, settings=settings), service(name, settings=settings), _autoscaler(name)]
 
 
 def write_yaml(documents: list[dict[str, Any]], path: Path) -> Path:

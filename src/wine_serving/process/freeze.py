@@ -34,7 +34,7 @@ def paused(pid: int) -> Iterator[int]:
             pass
 
 
-def wait_channels(pid: int) -> list[str]:
+def _wait_channels(pid: int) -> list[str]:
     """What each thread of ``pid`` waits on in the kernel (``wchan``); empty if it is gone."""
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())
@@ -51,7 +51,7 @@ def wait_channels(pid: int) -> list[str]:
 
 def writing_to_pipe(pid: int) -> bool:
     """True while a thread of ``pid`` sleeps in a pipe write (``pipe_write``/``anon_pipe_write``)."""
-    return any("pipe_write" in channel for channel in wait_channels(pid))
+    return any("pipe_write" in channel for channel in _wait_channels(pid))
 
 
 def wait_blocked_writer(pids: Iterable[int], timeout: float, interval: float = 0.02) -> int | None:

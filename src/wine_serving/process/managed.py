@@ -37,7 +37,7 @@ Owned = TypeVar("Owned", bound="ManagedProcess")
 _live_lock = threading.Lock()
 
 
-def venv_path(env: dict[str, str]) -> str:
+def _venv_path(env: dict[str, str]) -> str:
     """``PATH`` with this interpreter's ``bin`` first.
 
     Servers spawn helpers by bare name (``mlflow models serve`` runs ``uvicorn``), and
@@ -148,7 +148,7 @@ class ManagedProcess:
 
     def environment(self) -> dict[str, str]:
         env = self.ws.server_env()
-        env["PATH"] = venv_path(env)
+        env["PATH"] = _venv_path(env)
         env.update(self.extra_env)
         return env
 

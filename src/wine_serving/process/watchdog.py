@@ -21,7 +21,7 @@ from wine_serving.process.group import group_members, terminate_group
 POLL_SECONDS = 0.5
 
 
-def watch(owner_pid: int, pgid: int) -> int:
+def _watch(owner_pid: int, pgid: int) -> int:
     # A Ctrl-C or hang-up meant for the owner's terminal must not kill the guard.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -40,4 +40,4 @@ def watch(owner_pid: int, pgid: int) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(watch(int(sys.argv[1]), int(sys.argv[2])))
+    sys.exit(_watch(int(sys.argv[1]), int(sys.argv[2])))

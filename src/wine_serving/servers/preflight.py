@@ -64,7 +64,7 @@ def _local_folder(location: str | None, base: Path) -> Path | None:
     return path if path.is_absolute() else (base / path)
 
 
-def check_model_files(folder: Path) -> None:
+def _check_model_files(folder: Path) -> None:
     """``MLmodel`` is there and parses, and a skops model file is an intact archive."""
     import yaml
 
@@ -111,4 +111,4 @@ def check_model(uri: str, *, base: Path, ws: Workspace | None = None,
     if folder is not None:
         if not folder.exists():
             raise ModelUnavailableError(f"Model folder {folder} does not exist (from {uri!r}).")
-        check_model_files(folder)
+        _check_model_files(folder)

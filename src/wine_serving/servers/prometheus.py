@@ -25,8 +25,7 @@ from wine_serving.process.managed import DEFAULT_START_TIMEOUT, ManagedProcess, 
 from wine_serving.process.ports import LOOPBACK
 from wine_serving.workspace import Workspace
 
-JOB = "mlserver"
-SCRAPE_INTERVAL_S = 1
+JOB = "mlserver"  # the job name notebook 18's prometheus.yml gives MLServer
 # MLServer 1.7.1's REST metrics come from starlette_exporter with prefix "rest_server"
 # (mlserver/rest/app.py, settings.metrics_rest_server_prefix).
 REQUESTS = "rest_server_requests_total"
@@ -38,7 +37,7 @@ P99_SECONDS = 0.5
 ALERT_WINDOW = "15s"
 
 
-def prometheus_binary(name: str = "prometheus") -> str:
+def _prometheus_binary(name: str = "prometheus") -> str:
     """The Debian package's ``prometheus`` (or ``promtool``), or a sentence saying how to get it."""
     found = shutil.which(name)
     if not found:
@@ -47,24 +46,13 @@ def prometheus_binary(name: str = "prometheus") -> str:
     return found
 
 
-def scrape_config(targets: list[str], *, rule_files: list[str] | None = None,
-                  interval_s: int = SCRAPE_INTERVAL_S) -> dict[str, Any]:
-    """``prometheus.yml``: scrape MLServer's metrics port every ``interval_s`` seconds."""
-    return {
-        "global": {"scrape_interval": f"{interval_s}s", "evaluation_interval": f"{interval_s}s"},
-        "rule_files": list(rule_files or []),
-        "scrape_configs": [{"job_name": JOB, "metrics_path": "/metrics",
-                            "static_configs": [{"targets": list(targets)}]}],
-    }
-
-
-def error_ratio_expr(window: str = ALERT_WINDOW) -> str:
+def _error_ratio_expr(window: str = ALERT_WINDOW) -> str:
     """Share of REST requests answered 5xx over ``window``."""
     return (f'sum(rate({REQUESTS}{{status_code=~"5.."}}[{window}])) '
             f'/ sum(rate({REQUESTS}[{window}]))')
 
 
-def p99_expr(window: str = ALERT_WINDOW) -> str:
+def _p99_expr(window: str = ALERT_WINDOW) -> str:
     """p99 latency of the REST requests over ``window``, from MLServer's histogram."""
     return f"histogram_quantile(0.99, sum by (le) (rate({DURATION}_bucket[{window}])))"
 
@@ -74,12 +62,12 @@ def alert_rules(*, error_ratio: float = ERROR_RATIO, p99_seconds: float = P99_SE
     """Two alerts for one model server: too many errors, and a slow p99."""
     return {"groups": [{"name": "mlserver", "rules": [
         {"alert": "MLServerHighErrorRatio",
-         "expr": f"{error_ratio_expr(window)} > {error_ratio}",
+         "expr": f"{_error_ratio_expr(window)} > {error_ratio}",
          "labels": {"severity": "page"},
          "annotations": {"summary": f"More than {error_ratio:.0%} of MLServer's REST requests "
                                     f"failed with 5xx over {window}."}},
         {"alert": "MLServerSlowP99",
-         "expr": f"{p99_expr(window)} > {p99_seconds}",
+         "expr": f"{_p99_expr(window)} > {p99_seconds}",
          "labels": {"severity": "ticket"},
          "annotations": {"summary": f"MLServer's REST p99 latency is above {p99_seconds} s "
                                     f"over {window}."}},
@@ -97,7 +85,7 @@ def write_yaml(document: dict[str, Any] | list[dict[str, Any]], path: Path) -> P
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     """``promtool`` with ``args`` (``check rules FILE``, ``check config FILE``); never raises on failure."""
-    return subprocess.run([prometheus_binary("promtool"), *args], capture_output=True, text=True,
+    return subprocess.run([_prometheus_binary("promtool"), *args], capture_output=True, text=True,
                           timeout=60, check=False)
 
 
@@ -115,7 +103,7 @@ class PrometheusServer(ManagedProcess):
 
     @property
     def command(self) -> list[str]:
-        return [prometheus_binary(), f"--config.file={self.config}",
+        return [_prometheus_binary(), f"--config.file={self.config}",
                 f"--storage.tsdb.path={self.data_dir}", "--storage.tsdb.retention.time=2h",
                 f"--web.listen-address={LOOPBACK}:{self.port}"]
 
