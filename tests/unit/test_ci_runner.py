@@ -74,6 +74,20 @@ def test_a_stage_wider_than_the_machine_still_runs(logs):
     assert _runner([ci.Stage("wide", "true", cores=2)], cores=1).run()
 
 
+def test_a_stage_that_asks_for_every_core_runs_alone_on_any_machine(tmp_path):
+    def mark(name):
+        return f"date +%s.%N > {tmp_path / name}"
+    stages = [ci.Stage("a", f"{mark('a-start')}; sleep 0.5; {mark('a-end')}"),
+              ci.Stage("bench", f"{mark('w-start')}; sleep 0.5; {mark('w-end')}",
+                       cores=ci_stages.EVERY_CORE),
+              ci.Stage("b", f"{mark('b-start')}; sleep 0.5; {mark('b-end')}"),
+              ci.Stage("c", f"{mark('c-start')}; sleep 0.5; {mark('c-end')}")]
+    assert _runner(stages, cores=3).run()
+    at = {p.name: float(p.read_text()) for p in tmp_path.iterdir()}
+    assert at["w-start"] >= at["a-end"]                     # it waited for the running stage
+    assert at["b-start"] >= at["w-end"] and at["c-start"] >= at["w-end"]  # and nothing started beside it
+
+
 def test_every_plan_runs_each_notebook_in_order_twice_or_once_and_alone_once():
     names = ci_stages.notebooks()
     for plan, passes in (("full", 2), ("middle", 1), ("notebooks", 2)):
@@ -84,7 +98,7 @@ def test_every_plan_runs_each_notebook_in_order_twice_or_once_and_alone_once():
             # 01 alone is the first pass's 01: that pass starts on an empty workspace.
             alone = 0 if name.startswith("01") else 1
             assert commands.count(f"notebooks/{name}.ipynb") == alone, (plan, name)
-        assert {s.name for s in stages if s.cores == 2} == {"reader-1-bench", "alone-13"} | (
+        assert {s.name for s in stages if s.cores > 1} == {"reader-1-bench", "alone-13"} | (
             {"reader-2-bench"} if passes == 2 else set())
         known = {s.name for s in stages}
         assert all(set(s.after) <= known for s in stages)
