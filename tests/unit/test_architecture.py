@@ -296,7 +296,8 @@ def test_every_module_a_text_names_exists():
 def _outside_texts() -> dict[Path, str]:
     root = PACKAGE.parents[1]
     paths = [*PACKAGE.rglob("*.py"), *NOTEBOOK_DIR.glob("*.ipynb"), *(root / "tools").glob("*.py"),
-             *(root / "docs").glob("*.md"), *(root / "tests").rglob("*.py"), root / "peers" / "kserve_model.py"]
+             *(root / "docs").glob("*.md"), *(root / "tests").rglob("*.py"),
+             root / "peers" / "kserve_model.py"]
     return {p: p.read_text(encoding="utf-8") for p in paths}
 
 
