@@ -68,6 +68,13 @@ def validate_server_settings(content: dict[str, Any]):
     """Parse with MLServer's ``Settings``; returns the parsed object."""
     from mlserver.settings import Settings
 
+    # MLServer's settings models ignore keys they do not know (pydantic extra="ignore"): a typo
+    # such as "parallel_worker" would be accepted and do nothing (notebook 03 shows it).
+    unknown = sorted(set(content) - set(Settings.model_fields))
+    if unknown:
+        raise SettingsError(f"Invalid {SETTINGS_FILE}: unknown key(s) {unknown}; MLServer would ignore "
+                            "them silently, so the setting would not take effect. Known keys: "
+                            "mlserver.settings.Settings.model_fields.")
     try:
         return Settings.model_validate(content)
     except Exception as exc:  # pydantic.ValidationError

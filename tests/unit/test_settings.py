@@ -50,6 +50,16 @@ def test_broken_server_settings_are_refused(tmp_path):
         write_server_settings(tmp_path, {"http_port": "eighty"})
 
 
+def test_a_misspelt_server_setting_is_refused_not_ignored(tmp_path):
+    """MLServer's own model would accept it and do nothing (extra="ignore")."""
+    from mlserver.settings import Settings
+
+    assert Settings.model_validate({"parallel_worker": 4}).parallel_workers != 4
+    with pytest.raises(SettingsError, match=r"unknown key\(s\) \['parallel_worker'\]"):
+        write_server_settings(tmp_path, {**server_settings(1, 2, 3), "parallel_worker": 4})
+    assert not (tmp_path / "settings.json").exists()
+
+
 def test_prepare_repository_removes_stale_models_only(tmp_path):
     write_model_settings(tmp_path, model_settings("old", "models:/Old/1"))
     (tmp_path / "notes.txt").write_text("keep me")

@@ -95,7 +95,7 @@ class MLServer(ManagedProcess):
         return super().start()
 
     def check_models(self) -> None:
-        """Fail in well under a second for a wrong URI or a damaged file, instead of ~8 s later."""
+        """Fail in well under a second for a wrong URI or a damaged file, instead of seconds later."""
         from wine_serving.servers.preflight import check_model
         from wine_serving.settings import MLFLOW_RUNTIME
 

@@ -1,8 +1,8 @@
 """Check a model before a server is started for it (every ``MLServer.start``, 02-12).
 
 MLServer finds out that a model URI is wrong or a model file is damaged only after
-it has started, spawned its inference worker and imported MLflow there: about 8 s
-on this machine before it logs the error and exits. Everything checked here is
+it has started, spawned its inference worker and imported MLflow there: seconds later
+(notebook 15 prints how many on this machine) it logs the error and exits. Everything checked here is
 cheap (a registry lookup, reading ``MLmodel``, opening the skops archive's table
 of contents without loading anything) and names the problem in one sentence.
 """
