@@ -16,7 +16,7 @@ MERMAID_JS := $(BUILD)/mermaid/mermaid.min.js
 
 .PHONY: setup prereqs tutorial tutorial-prereqs lab test test-middle test-fast test-integration test-built test-notebooks \
 	docs serve-docs lint clean lock bench bench-quick ci-times \
-	precommit versions canary-newest canary-lowest canary-next test-python
+	precommit versions canary-newest canary-lowest canary-next canary-properdocs test-python
 
 # KServe's model server (notebook 12, the benchmark) lives in its own venv: see peers/.
 KSERVE_VENV := .venv-kserve
@@ -200,6 +200,25 @@ canary-newest:
 
 canary-lowest:
 	$(call canary,lowest,lowest-direct)
+
+# The docs toolchain canary: MkDocs 1.x is unmaintained and Material for MkDocs is in maintenance, so
+# the same site is built strictly by ProperDocs (a drop-in fork of MkDocs 1.6) in a venv of its own,
+# with the theme and plugins pinned as in requirements.lock, then checked by the built-site tests.
+# Outside .ci/run. It rebuilds site/ (make docs builds it again with MkDocs).
+PROPERDOCS := properdocs==1.6.7
+DOCS_PINS := mkdocs-material|mkdocs-jupyter|mkdocstrings|mkdocstrings-python|pymdown-extensions
+canary-properdocs: setup $(MERMAID_JS) $(EXECUTED)/.executed
+	rm -rf $(BUILD)/canary-properdocs && mkdir -p $(BUILD)/canary-properdocs
+	$(PYTHON) -m venv $(BUILD)/canary-properdocs/venv
+	$(BUILD)/canary-properdocs/venv/bin/python -m pip install --quiet --disable-pip-version-check uv
+	grep -E '^($(DOCS_PINS))==' requirements.lock > $(BUILD)/canary-properdocs/requirements.txt
+	echo '$(PROPERDOCS)' >> $(BUILD)/canary-properdocs/requirements.txt
+	$(BUILD)/canary-properdocs/venv/bin/uv pip install --quiet --python $(BUILD)/canary-properdocs/venv/bin/python \
+	  -r $(BUILD)/canary-properdocs/requirements.txt
+	rm -rf docs/tutorial && mkdir -p docs/tutorial && cp $(EXECUTED)/*.ipynb docs/tutorial/
+	$(BUILD)/canary-properdocs/venv/bin/properdocs build --strict -f mkdocs.yml
+	$(PY) -m pytest -p no:cacheprovider -m 'not browser' tests --ignore=tests/unit --ignore=tests/integration \
+	  $(foreach t,$(STATIC_TESTS),--ignore=$(t)) --ignore=tests/test_reader_path_report.py
 
 serve-docs: setup
 	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
