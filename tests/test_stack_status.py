@@ -29,8 +29,7 @@ def test_the_stack_facts_are_stated_only_in_the_box_and_its_sourced_details():
         path = ROOT / name
         if path in (stack_status.SOURCE, Path(__file__)) or name.startswith("CHANGELOG") or not path.exists():
             continue
-        text = stack_status.BLOCK.sub("", stack_status._text(path) if path.suffix == ".ipynb"
-                                      else path.read_text(encoding="utf-8"))
+        text = stack_status.BLOCK.sub("", stack_status.text_of(path))
         if "最後一個正式版" in text:
             outside.append(name)
     assert outside == []

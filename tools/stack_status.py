@@ -29,7 +29,8 @@ def block(text: str) -> str:
     return found.group(1)
 
 
-def _text(path: Path) -> str:
+def text_of(path: Path) -> str:
+    """A markdown file's text, or a notebook's markdown cells joined."""
     if path.suffix != ".ipynb":
         return path.read_text(encoding="utf-8")
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
@@ -38,7 +39,7 @@ def _text(path: Path) -> str:
 
 def copy_of(path: Path) -> str:
     """The block as it stands in ``path`` (a markdown file or a notebook's markdown cells)."""
-    return block(_text(path))
+    return block(text_of(path))
 
 
 def write(path: Path, box: str) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import functools
+import json
 import re
 import subprocess
 import sys
@@ -129,15 +131,20 @@ def _module_named(dotted: str) -> str | None:
     return None
 
 
+def _notebook_code(path: Path) -> str:
+    """A notebook's code cells as one Python source (shell and magic lines dropped)."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join(line for c in cells if c["cell_type"] == "code"
+                     for line in "".join(c["source"]).splitlines()
+                     if not line.lstrip().startswith(("!", "%")))
+
+
 def notebooks_importing() -> dict[str, set[str]]:
     """``{top-level module: numbers of the notebooks whose code uses it directly}``, from their source."""
-    import json
-
     modules = {_part(name) for name in IMPORTS if name}
     used: dict[str, set[str]] = {}
     for path in sorted(NOTEBOOK_DIR.glob("*.ipynb")):
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        code = _notebook_code(path)
         names: set[str] = {_module_named(n) for n in NAMED_IN_A_STRING.findall(code)} - {None}
         for node in ast.walk(ast.parse(code)):
             if isinstance(node, ast.ImportFrom) and node.module == "wine_serving":
@@ -215,16 +222,11 @@ def _file(module: str) -> Path:
 
 def reach(numbers: tuple[str, ...] = CORE_NOTEBOOKS) -> set[str]:
     """Every module (``""`` is the root ``__init__``) a reader of these notebooks can reach."""
-    import json
-
     start: set[str] = set()
     for path in sorted(NOTEBOOK_DIR.glob("*.ipynb")):
         if path.name[:2] not in numbers:
             continue
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        code = "\n".join(line for c in cells if c["cell_type"] == "code"
-                         for line in "".join(c["source"]).splitlines()
-                         if not line.lstrip().startswith(("!", "%")))  # shell and magic lines
+        code = _notebook_code(path)
         for node in ast.walk(ast.parse(code)):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("wine_serving"):
                 module = node.module.removeprefix("wine_serving").lstrip(".")
@@ -259,17 +261,22 @@ DOTTED = re.compile(r"``((?:wine_serving\.)?[a-z_]+(?:\.[A-Za-z_]+)+)``"
                     r"|wine_serving\.([a-z_]+(?:\.[A-Za-z_]+)*)")
 
 
+@functools.cache
+def _defined(module: str) -> frozenset[str]:
+    """Names a module defines (functions, classes, assigned names), parsed once per module."""
+    namespace = ast.parse(_file(module).read_text(encoding="utf-8"))
+    names = {n.name for n in ast.walk(namespace) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    names |= {t.id for n in ast.walk(namespace) if isinstance(n, (ast.Assign, ast.AnnAssign))
+              for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    return frozenset(names)
+
+
 def _resolves(dotted: str) -> bool:
     parts = dotted.removeprefix("wine_serving.").split(".")
     for end in range(len(parts), 0, -1):
         module = ".".join(parts[:end])
         if module in IMPORTS:
-            namespace = ast.parse(_file(module).read_text(encoding="utf-8"))
-            defined = {n.name for n in ast.walk(namespace) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-            defined |= {t.id for n in ast.walk(namespace) if isinstance(n, (ast.Assign, ast.AnnAssign))
-                        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
-                        if isinstance(t, ast.Name)}
-            return end == len(parts) or parts[end] in defined
+            return end == len(parts) or parts[end] in _defined(module)
     return False
 
 
