@@ -15,7 +15,7 @@ MERMAID_VERSION := 11.12.0
 MERMAID_JS := $(BUILD)/mermaid/mermaid.min.js
 
 .PHONY: setup prereqs tutorial tutorial-prereqs lab test test-middle test-fast test-integration test-built test-notebooks \
-	docs serve-docs lint clean lock bench bench-quick ci-times \
+	docs serve-docs lint clean lock bench bench-quick ci-times compat-cell compat-matrix \
 	precommit versions canary-newest canary-lowest canary-next canary-properdocs test-python
 
 # KServe's model server (notebook 12, the benchmark) lives in its own venv: see peers/.
@@ -219,6 +219,23 @@ canary-properdocs: setup $(MERMAID_JS) $(EXECUTED)/.executed
 	$(BUILD)/canary-properdocs/venv/bin/properdocs build --strict -f mkdocs.yml
 	$(PY) -m pytest -p no:cacheprovider -m 'not browser' tests --ignore=tests/unit --ignore=tests/integration \
 	  $(foreach t,$(STATIC_TESTS),--ignore=$(t)) --ignore=tests/test_reader_path_report.py
+
+# The compatibility matrix (docs/compatibility.md): notebooks 01-08 in a fresh venv per MLServer x MLflow
+# x pandas x Python combination (tools/compat_matrix.py). Minutes per cell and the package registry, so
+# outside .ci/run; .github/workflows/compat.yml runs the cells side by side. `make compat-matrix` runs
+# them one after another here, then writes the page.
+MLSERVER ?= 1.7.1
+MLFLOW ?= 3.17
+PANDAS ?= 2.2
+PY_VERSION ?= 3.11
+WEB ?= patched
+compat-cell:
+	$(PYTHON) tools/compat_matrix.py run --mlserver $(MLSERVER) --mlflow $(MLFLOW) --pandas $(PANDAS) \
+	  --python $(PY_VERSION) --web $(WEB)
+	$(PYTHON) tools/compat_matrix.py page
+
+compat-matrix:
+	$(PYTHON) tools/compat_matrix.py all
 
 serve-docs: setup
 	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000

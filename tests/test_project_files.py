@@ -25,8 +25,8 @@ def _check(schema: str, *paths: Path) -> subprocess.CompletedProcess:
                            *map(str, paths)], capture_output=True, text=True, timeout=120)
 
 
-def test_the_three_workflows_exist():
-    assert {p.stem for p in WORKFLOWS} == {"ci", "docs", "canary"}
+def test_the_four_workflows_exist():
+    assert {p.stem for p in WORKFLOWS} == {"ci", "docs", "canary", "compat"}
 
 
 def test_workflows_match_githubs_schema():

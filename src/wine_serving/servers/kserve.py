@@ -2,9 +2,10 @@
 
 The V2 protocol is the asset, not MLServer: KServe's ``ModelServer`` (the ``kserve``
 Python SDK, 0.21.0) speaks it too and runs on a laptop without Kubernetes. It cannot
-share this environment (kserve pins ``psutil==5.9.8``), so ``make setup`` builds
-``.venv-kserve`` from ``peers/requirements-kserve.lock`` with the same model stack, and
-the model code is ``peers/kserve_model.py``, run by that venv's Python. This module only
+share this environment (kserve 0.21.0 requires ``psutil<6``, this package ``psutil>=6``),
+so ``make setup`` builds ``.venv-kserve`` from ``peers/requirements-kserve.lock`` with the
+same model stack, and the model code is ``peers/kserve_model.py``, run by that venv's
+Python. This module only
 owns the process, exactly like MLServer's: loopback ports, readiness, process group,
 watchdog, a workspace log.
 
