@@ -117,9 +117,12 @@ def run(cell: dict[str, str]) -> dict:
             ("resolve", [uv, "pip", "compile", "--quiet", "--no-config", "pyproject.toml", "--extra", "dev",
                          "--python-version", cell["python"], "--override", folder / "overrides.txt",
                          "-o", folder / "requirements.txt"]),
-            ("install", [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", py, "--no-deps",
-                         "-r", folder / "requirements.txt"]),
-            ("install", [uv, "pip", "install", "--quiet", "--python", py, "--no-deps", "-e", "."]),
+            # --no-config everywhere: pyproject.toml's [tool.uv] overrides would otherwise apply to the
+            # install too and put the patched fastapi into the declared web stack's venv.
+            ("install", [uv, "pip", "install", "--quiet", "--no-config", "--compile-bytecode", "--python", py,
+                         "--no-deps", "-r", folder / "requirements.txt"]),
+            ("install", [uv, "pip", "install", "--quiet", "--no-config", "--python", py, "--no-deps",
+                         "-e", "."]),
             ("install", [py, "tools/known_warnings.py"]),
         ]
         for name, command in steps:
