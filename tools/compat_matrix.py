@@ -90,7 +90,8 @@ def _step(log, *command: str | Path, env: dict[str, str] | None = None) -> str |
     if done.returncode == 0:
         return None
     lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-    return lines[-1] if lines else f"exit status {done.returncode}"
+    causes = [line.removeprefix("cause:").strip() for line in lines if line.startswith("cause:")]
+    return (causes or lines or [f"exit status {done.returncode}"])[-1]  # uv's resolver: its first reason
 
 
 def python_for(version: str) -> str:
