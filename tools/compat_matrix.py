@@ -95,10 +95,28 @@ def _step(log, *command: str | Path, env: dict[str, str] | None = None) -> str |
 
 
 def python_for(version: str) -> str:
-    found = shutil.which(f"python{version}")
-    if not found:
-        raise SystemExit(f"python{version} is not on PATH: install it (for example with pyenv) for this cell")
-    return found
+    """An interpreter of that version that runs: on PATH, else pyenv's (a pyenv shim for a version that is
+    installed but not selected is on PATH and fails)."""
+    candidates = [shutil.which(f"python{version}"),
+                  *sorted(map(str, Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}")))]
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+            return candidate
+    raise SystemExit(f"no working python{version}: install it (for example with pyenv) for this cell")
+
+
+def _raising_line(executed: Path) -> str:
+    """``: <the line IPython's traceback points at>`` of the first failing cell, or nothing."""
+    if not executed.is_file():
+        return ""
+    for cell in json.loads(executed.read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output["traceback"]))  # terminal colours
+                lines = text.splitlines()
+                arrows = [line.split("--->", 1)[1].strip() for line in lines if "--->" in line]
+                return f": {arrows[-1]}" if arrows else ""
+    return ""
 
 
 def run(cell: dict[str, str]) -> dict:
@@ -136,7 +154,7 @@ def run(cell: dict[str, str]) -> dict:
                 encoding="utf-8")
             only = [arg for name in NOTEBOOKS for arg in ("--only", name)]
             crashed = _step(log, py, "tools/run_notebooks.py", "notebooks", *only, "--report",
-                            folder / "report.json", env=env)
+                            folder / "report.json", "--output", folder / "executed", env=env)
             report = (json.loads((folder / "report.json").read_text(encoding="utf-8"))
                       if (folder / "report.json").is_file() else {"notebooks": []})
             failed = [n for n in report["notebooks"] if n["status"] != "ok"]
@@ -145,6 +163,7 @@ def run(cell: dict[str, str]) -> dict:
             elif failed:
                 failed_at = failed[0]["notebook"][:2]
                 error = re.sub(r" \(kernel log: .*\)$", "", failed[0]["summary"])
+                error += _raising_line(folder / "executed" / failed[0]["notebook"])
             elif len(report["notebooks"]) != len(NOTEBOOKS):
                 failed_at, error = "run", f"{len(report['notebooks'])} of {len(NOTEBOOKS)} notebooks ran"
             if error is None and CLIENT_CELL == {k: cell[k] for k in CLIENT_CELL}:
@@ -156,12 +175,15 @@ def run(cell: dict[str, str]) -> dict:
         for line in (folder / "versions.txt").read_text(encoding="utf-8").splitlines():
             name, _, value = line.partition(" ")
             versions[name] = value.strip().split(" ")[0]
+    ran = json.loads((folder / "report.json").read_text(encoding="utf-8"))["notebooks"] \
+        if (folder / "report.json").is_file() else []
     result = {**cell, "key": key_of(cell), "passed": error is None, "failed_at": failed_at,
-              "error": error, "versions": versions,
+              "error": error, "notebooks_passed": sum(n["status"] == "ok" for n in ran), "versions": versions,
               "date": datetime.now(timezone.utc).date().isoformat()}
     (folder / "result.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     shutil.rmtree(venv, ignore_errors=True)  # a venv per cell is about 1.5 GB; the log and versions stay
     shutil.rmtree(folder / "workspace", ignore_errors=True)
+    shutil.rmtree(folder / "executed", ignore_errors=True)
     return result
 
 
@@ -265,7 +287,9 @@ def _answer(cell_result: dict) -> str:
     if cell_result["passed"]:
         return f"✔ 01–08（{cell_result['versions'].get('mlflow', '?')}）"
     error = cell_result["error"].replace("|", "\\|")
-    return f"✘ {cell_result['failed_at']}：{error[:140]}"
+    ran = cell_result.get("notebooks_passed")
+    counted = f"（{len(NOTEBOOKS)} 本中 {ran} 本通過）" if ran else ""
+    return f"✘ {cell_result['failed_at']}：{error[:160]}{counted}"
 
 
 MARKER = "<!-- matrix: tools/compat_matrix.py page writes everything below -->"
