@@ -114,7 +114,7 @@ def _raising_line(executed: Path) -> str:
             if output.get("output_type") == "error":
                 text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output["traceback"]))  # terminal colours
                 lines = text.splitlines()
-                arrows = [line.split("--->", 1)[1].strip() for line in lines if "--->" in line]
+                arrows = [m.group(1).strip() for line in lines if (m := re.search(r"-+>\s*\d+\s(.*)", line))]
                 return f": {arrows[-1]}" if arrows else ""
     return ""
 
