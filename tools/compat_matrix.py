@@ -286,7 +286,7 @@ def clients(folder: Path, label: str) -> dict:
 def _answer(cell_result: dict) -> str:
     if cell_result["passed"]:
         return f"✔ 01–08（{cell_result['versions'].get('mlflow', '?')}）"
-    error = cell_result["error"].replace("|", "\\|")
+    error = re.sub(r"\s{2,}#.*$", "", cell_result["error"]).replace("|", "\\|")  # without the line's comment
     ran = cell_result.get("notebooks_passed")
     counted = f"（{len(NOTEBOOKS)} 本中 {ran} 本通過）" if ran else ""
     return f"✘ {cell_result['failed_at']}：{error[:160]}{counted}"
