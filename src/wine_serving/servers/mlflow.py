@@ -26,6 +26,11 @@ class TrackingServer(ManagedProcess):
     """``mlflow server`` on 127.0.0.1 with a sqlite backend and proxied artifacts."""
 
     kind = "mlflow server"
+    # MLflow 3.17.2's server also starts a job runner and seven huey consumer processes for
+    # server-side jobs by default (mlflow/server/__init__.py, MLFLOW_SERVER_ENABLE_JOB_EXECUTION in
+    # mlflow/environment_variables.py). Nothing here submits jobs; on two cores those processes
+    # cost about 16 CPU-seconds per start. Notebook 09 shows and checks this variable.
+    SETTINGS_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 
     def __init__(self, port: int, *, ws: Workspace | None = None, name: str = "tracking-server",
                  start_timeout: float = DEFAULT_START_TIMEOUT) -> None:
@@ -53,6 +58,7 @@ class TrackingServer(ManagedProcess):
         env = super().environment()
         # The server is the store; it must not point at another tracking URI itself.
         env.pop(TRACKING_ENV, None)
+        env.update(self.SETTINGS_ENV)
         return env
 
     def start(self) -> TrackingServer:
