@@ -1,10 +1,11 @@
-"""What the notebooks do not assert about the request families on real servers: the client's own
-checks against each server's metadata (MLServer's and KServe's), the tensor model's served
-metadata, how the client names an FP64-for-FP32 mistake, and KServe's hard-coded addresses.
+"""What the notebooks do not assert about the request families on a real server: the client's own
+check of named columns against MLServer's metadata, the tensor model's served metadata, how the
+client names an FP64-for-FP32 mistake, and KServe's hard-coded addresses (in its source).
 
 Every family's answers equal to in-process pyfunc, on MLServer and on KServe, is notebook 12's
-(cell 4) and 07's (the four /invocations formats); 12 also asserts both servers' readiness
-and loopback-only sockets. They are not repeated here.
+(cell 8, where ``V2Client`` also checks requests against KServe's metadata) and 07's (the four
+/invocations formats); 12 also asserts both servers' readiness and loopback-only sockets (cell 6).
+They are not repeated here, and this module starts no KServe.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import pytest
 from wine_serving.client import V2Client
 from wine_serving.data import FEATURES, load_wine_quality, split_wine_quality
 from wine_serving.errors import InferenceError, RequestValidationError
-from wine_serving.process.inspection import is_loopback, listening_addresses
 from wine_serving.tracking import set_tracking_to_workspace
 from wine_serving.training import to_tensor
 
@@ -40,27 +40,9 @@ def reference(served, test_rows):
     return (np.asarray(column).ravel(),)
 
 
-# The same client code against two V2 servers: MLServer, and KServe's ModelServer (14).
-V2_SERVERS = ["served", "kserve_served"]
-
-
-@pytest.fixture(params=V2_SERVERS)
-def v2_server(request):
-    return request.getfixturevalue(request.param)
-
-
-def test_kserve_listens_on_loopback_only_on_its_own_ports(kserve_served):
-    server, _ = kserve_served
-    addresses = listening_addresses(server.pid)
-    assert {server.port, server.grpc_port} <= {port for _, port in addresses}
-    # gRPC listens on an IPv6 socket bound to ::ffff:127.0.0.1, the IPv4-mapped form of loopback.
-    assert all(is_loopback(ip) for ip, _ in addresses), addresses
-
-
-def test_the_client_checks_named_columns_against_each_servers_metadata(v2_server, test_rows, reference):
-    """No notebook sends this family through ``V2Client``: its check reads each server's metadata
-    (KServe's has no content type)."""
-    server, _ = v2_server
+def test_the_client_checks_named_columns_against_the_servers_metadata(served, test_rows, reference):
+    """No notebook sends this family through ``V2Client``: its check reads the server's metadata."""
+    server, _ = served
     got = V2Client(server.url, "wine-classifier").predict_named_columns(test_rows)
     np.testing.assert_allclose(got, reference[0], rtol=1e-6)
 
