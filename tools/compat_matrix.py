@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import tomllib
+from ci_stages import make_variable  # tools/ is this script's folder: one reader of the Makefile
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "build" / "compat"
@@ -47,11 +48,6 @@ UVLOOP = {"1.7.1": "uvloop>=0.19,<0.22", "1.7.2rc1": "uvloop==0.23.0"}
 CLIENT_CELL = {"mlserver": "1.7.1", "mlflow": "3.17", "pandas": "2.2", "python": "3.11"}
 
 
-def make_variable(name: str) -> str:
-    text = (ROOT / "Makefile").read_text(encoding="utf-8")
-    return re.search(rf"^{name} := (.*)$", text, re.M).group(1).strip()
-
-
 def key_of(cell: dict[str, str]) -> str:
     return (f"mlserver-{cell['mlserver']}_mlflow-{cell['mlflow']}_pandas-{cell['pandas']}"
             f"_py{cell['python']}_{cell['web']}")
@@ -61,7 +57,7 @@ def cells() -> list[dict[str, str]]:
     """Every combination with the patched web stack, and the declared one for the locked versions."""
     out = [dict(mlserver=s, mlflow=f, pandas=p, python=y, web="patched")
            for s, f, p, y in itertools.product(MLSERVER, MLFLOW, PANDAS, PYTHON)]
-    out.append(dict(mlserver="1.7.1", mlflow="3.17", pandas="2.2", python="3.11", web="declared"))
+    out.append({**CLIENT_CELL, "web": "declared"})
     return out
 
 
@@ -103,20 +99,6 @@ def python_for(version: str) -> str:
         if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
             return candidate
     raise SystemExit(f"no working python{version}: install it (for example with pyenv) for this cell")
-
-
-def _raising_line(executed: Path) -> str:
-    """``: <the line IPython's traceback points at>`` of the first failing cell, or nothing."""
-    if not executed.is_file():
-        return ""
-    for cell in json.loads(executed.read_text(encoding="utf-8"))["cells"]:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output["traceback"]))  # terminal colours
-                lines = text.splitlines()
-                arrows = [m.group(1).strip() for line in lines if (m := re.search(r"-+>\s*\d+\s(.*)", line))]
-                return f": {arrows[-1]}" if arrows else ""
-    return ""
 
 
 def run(cell: dict[str, str]) -> dict:
@@ -163,7 +145,6 @@ def run(cell: dict[str, str]) -> dict:
             elif failed:
                 failed_at = failed[0]["notebook"][:2]
                 error = re.sub(r" \(kernel log: .*\)$", "", failed[0]["summary"])
-                error += _raising_line(folder / "executed" / failed[0]["notebook"])
             elif len(report["notebooks"]) != len(NOTEBOOKS):
                 failed_at, error = "run", f"{len(report['notebooks'])} of {len(NOTEBOOKS)} notebooks ran"
             if error is None and CLIENT_CELL == {k: cell[k] for k in CLIENT_CELL}:

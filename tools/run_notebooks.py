@@ -158,7 +158,8 @@ def where_failed(nb: Any, lines: list[str]) -> str:
     """`` in cell N: <the line that raised>``: a bare ``AssertionError`` names its assert."""
     failing = [i for i, cell in enumerate(nb.cells)
                if any(out.get("output_type") == "error" for out in cell.get("outputs", []))]
-    arrows = [line.split("---->", 1)[1].strip() for line in lines if "---->" in line]
+    # IPython's arrow is as wide as the line-number column: ``----> 2``, ``---> 17``, ``--> 117``.
+    arrows = [m.group(1).strip() for line in lines if (m := re.match(r"\s*-+>\s*(\d+\s.*)", line))]
     where = f" in cell {failing[-1]}" if failing else ""
     return where + (f": {arrows[-1]}" if arrows else "")
 

@@ -26,7 +26,8 @@ def test_runs_in_order_reports_each_summary_and_fails_by_name(workspace, tmp_pat
     folder.mkdir()
     _notebook(folder, "01_first.ipynb", "x = 1",
               "print('a table\\nof two lines')\nprint('first: done')")
-    _notebook(folder, "02_second.ipynb", "print('second')\nassert 1 + 1 == 3, 'arithmetic'")
+    _notebook(folder, "02_second.ipynb",
+              "print('second')\n" + "x = 1\n" * 9 + "assert 1 + 1 == 3, 'arithmetic'")
     _notebook(folder, "03_third.ipynb", "print('third: ran after a failure')")
     report = tmp_path / "report.json"
     code = run_notebooks.main([str(folder), "--output", str(tmp_path / "out"), "--report", str(report)])
@@ -36,7 +37,8 @@ def test_runs_in_order_reports_each_summary_and_fails_by_name(workspace, tmp_pat
         ("01_first.ipynb", "ok"), ("02_second.ipynb", "FAILED"), ("03_third.ipynb", "ok")]
     assert entries[0]["summary"] == "first: done"
     failure = entries[1]["summary"]
-    assert failure.startswith("AssertionError: arithmetic in cell 0: 2 assert 1 + 1 == 3"), failure
+    # line 11: IPython draws a shorter arrow (``---> 11``) than for a one-digit line (``----> 2``)
+    assert failure.startswith("AssertionError: arithmetic in cell 0: 11 assert 1 + 1 == 3"), failure
     assert "kernel log:" in failure
     assert "\x1b" not in failure
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [e["notebook"] for e in entries]
