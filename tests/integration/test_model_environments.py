@@ -1,0 +1,116 @@
+"""Where a model environment (``parameters.environment_tarball``, notebook 20) breaks on MLServer 1.7.1.
+
+Notebook 20 serves a model from a full environment built from its ``requirements.txt``. The two
+traps the troubleshooting page names are checked here with small environments, so that each
+costs seconds: a uvloop of 0.22 or later inside the environment kills the worker on 1.7.1
+(MLServer #2286), and an environment without ``mlserver`` is not refused: its worker imports
+MLServer from the server's venv, because a spawned worker starts with the main process's
+``sys.path`` behind the environment's own folders (``mlserver/env.py``, ``Environment``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+from importlib.metadata import version
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+import requests
+from packaging.version import Version
+
+from wine_serving.client import named_columns
+from wine_serving.data import load_wine_quality, split_wine_quality
+from wine_serving.errors import ServerStartError
+from wine_serving.process.inspection import inference_workers
+from wine_serving.registry import ensure_model
+from wine_serving.servers.mlserver import serve
+from wine_serving.settings import model_settings
+from wine_serving.tracking import using_workspace_store
+from wine_serving.training import DATAFRAME_KIND
+from wine_serving.workspace import HOME_ENV, Workspace, environ
+
+pytestmark = pytest.mark.integration
+UV = Path(sys.executable).with_name("uv")
+# In MLServer 1.7.2rc1's range (uvloop>=0.22.1) and locked for the KServe venv, so uv has it cached.
+NEW_UVLOOP = "uvloop==0.23.0"
+
+
+@pytest.fixture(scope="module")
+def column_model(tmp_path_factory):
+    root = tmp_path_factory.mktemp("model-envs")
+    with environ(HOME_ENV, str(root)):
+        ws = Workspace(root).ensure_dirs()
+        yield ws, ensure_model(DATAFRAME_KIND, ws)
+
+
+def _tarball(folder: Path, *requirements: str, python: str = sys.executable) -> Path:
+    """A venv holding only ``requirements``, packed as notebook 20 packs one."""
+    env = folder / "env"
+    subprocess.run([UV, "venv", "--quiet", "--python", python, env], check=True, timeout=120)
+    if requirements:
+        subprocess.run([UV, "pip", "install", "--quiet", "--python", env / "bin" / "python", *requirements],
+                       check=True, timeout=600)
+    tarball = folder / "env.tar"
+    with tarfile.open(tarball, "w") as tar:
+        tar.add(env, arcname=".")
+    return tarball
+
+
+def _with_environment(name: str, uri: str, tarball: Path) -> dict:
+    settings = model_settings(name, uri)
+    settings["parameters"]["environment_tarball"] = str(tarball)
+    return settings
+
+
+def test_uvloop_0_22_or_later_in_the_environment_kills_its_worker_on_1_7_1(column_model, tmp_path):
+    """MLServer #2286: 1.7.1's worker asks for the current event loop, which uvloop 0.22 no longer
+    creates. The server fails to load the model, and says why in one sentence."""
+    ws, model = column_model
+    # The server's own uvloop is older, so only the environment's worker meets the new one.
+    assert version("mlserver") == "1.7.1" and Version(version("uvloop")) < Version("0.22")
+    tarball = _tarball(tmp_path, NEW_UVLOOP)
+    with pytest.raises(ServerStartError) as failed:
+        serve([_with_environment("wine-uvloop", model.registered_uri, tarball)], name="env-uvloop",
+              ws=ws, parallel_workers=1, environments_dir=str(tmp_path / "envs"))
+    assert "RuntimeError: There is no current event loop in thread 'MainThread'" in str(failed.value)
+
+
+def test_a_python_of_another_minor_version_cannot_start_the_worker(column_model, tmp_path):
+    """The worker runs the environment's Python 3.12 on the server's Python 3.11 ``sys.path``:
+    it imports 3.11's standard library and fails. Even an empty environment shows it."""
+    ws, model = column_model
+    others = sorted(Path.home().glob(".pyenv/versions/3.12.*/bin/python3.12"))
+    assert sys.version_info[:2] == (3, 11) and others, "this check needs a Python 3.12 (pyenv install 3.12)"
+    tarball = _tarball(tmp_path, python=str(others[-1]))
+    with pytest.raises(ServerStartError) as failed:
+        serve([_with_environment("wine-py312", model.registered_uri, tarball)], name="env-py312",
+              ws=ws, parallel_workers=1, environments_dir=str(tmp_path / "envs"))
+    assert "ModuleNotFoundError: No module named '_contextvars'" in str(failed.value)
+
+
+def test_an_environment_without_mlserver_borrows_the_servers(column_model, tmp_path):
+    """Not refused, and it answers: scikit-learn comes from the environment, MLServer's own compiled
+    dependencies (uvloop) from the server's venv. What the environment lacks is found silently."""
+    ws, model = column_model
+    tarball = _tarball(tmp_path, f"scikit-learn=={version('scikit-learn')}")
+    envs = tmp_path / "envs"
+    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
+    with serve([_with_environment("wine-borrowing", model.registered_uri, tarball)], name="env-borrowing",
+               ws=ws, parallel_workers=1, environments_dir=str(envs)) as server:
+        reply = requests.post(f"{server.url}/v2/models/wine-borrowing/infer", json=named_columns(test_x),
+                              timeout=60)
+        (unpacked,) = envs.iterdir()
+        libraries = {m.path for w in inference_workers(server.pid) if w.cmdline()[0].startswith(str(unpacked))
+                     for m in w.memory_maps()}
+    assert reply.status_code == 200, reply.text
+    with using_workspace_store(ws):
+        expected = np.asarray(mlflow.pyfunc.load_model(model.registered_uri).predict(test_x)).ravel()
+    np.testing.assert_allclose(reply.json()["outputs"][0]["data"], expected, rtol=1e-9)
+    sklearn = [path for path in libraries if "/sklearn/" in path]
+    uvloop = [path for path in libraries if "/uvloop/" in path]
+    assert sklearn and all(path.startswith(str(unpacked)) for path in sklearn)
+    assert uvloop and all(path.startswith(sys.prefix) for path in uvloop), uvloop
