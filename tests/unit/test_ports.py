@@ -12,7 +12,7 @@ import pytest
 from wine_serving.errors import PortInUseError
 from wine_serving.process.inspection import is_loopback, other_listeners
 from wine_serving.process.managed import ManagedProcess
-from wine_serving.process.ports import free_ports, require_loopback
+from wine_serving.process.ports import LISTEN_PORTS, free_ports, require_loopback
 
 
 def test_ipv4_mapped_loopback_counts_and_others_do_not():
@@ -33,6 +33,14 @@ def test_loopback_is_allowed():
 def test_free_ports_are_distinct():
     ports = free_ports(3)
     assert len(set(ports)) == 3 and all(1024 < port < 65536 for port in ports)
+
+
+def test_free_ports_stay_below_the_range_client_connections_take():
+    """A client socket takes its local port from the OS's ephemeral range; a listening port chosen
+    there can be taken before the server binds it. This machine's range starts above ours."""
+    ephemeral_start = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    assert LISTEN_PORTS.stop <= ephemeral_start
+    assert all(port in LISTEN_PORTS for port in free_ports(20))
 
 
 LISTENER = """

@@ -5,18 +5,28 @@ Owns ``LOOPBACK``, free-port lookup and the loopback guard every load passes.
 
 from __future__ import annotations
 
+import random
 import socket
 from urllib.parse import urlparse
 
 LOOPBACK = "127.0.0.1"
 LOOPBACK_HOSTS = frozenset({LOOPBACK, "localhost", "::1"})
+# Below Linux's ephemeral range (32768-60999 by default), from which every client socket takes its local
+# port and port 0 is chosen: there a client connection can take the port before the server binds it (CI
+# saw it: 17's replica on a busy machine). Here only another listener can; ``start_on_free_ports`` retries.
+LISTEN_PORTS = range(20000, 32768)
 
 
 def free_port(host: str = LOOPBACK) -> int:
-    """A port the OS considers free right now (another process may still take it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A port free right now from ``LISTEN_PORTS`` (the OS's choice if a hundred tries find none)."""
+    for port in [*random.SystemRandom().sample(LISTEN_PORTS, 100), 0]:  # its own generator: no global state
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise OSError(f"no free port on {host}")
 
 
 def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
