@@ -1,4 +1,4 @@
-"""Process inspection shared by the lifecycle tests."""
+"""Shared by the tests: process inspection for the lifecycle tests, and MLflow pointed at a workspace."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import time
 from pathlib import Path
 
 import psutil
+
+from wine_serving.tracking import EXPERIMENT_NAME, ensure_store
+from wine_serving.workspace import TRACKING_ENV, Workspace, environ
 
 
 def mlserver_processes(repository: Path) -> list[psutil.Process]:
@@ -34,3 +37,21 @@ def wait_until_gone(repository: Path, timeout: float = 20.0) -> list[psutil.Proc
         time.sleep(0.2)
         left = mlserver_processes(repository)
     return left
+
+
+def set_tracking_to_workspace(ws: Workspace | None = None) -> str:
+    """Point this process's MLflow at the workspace store and experiment, and leave it there.
+
+    It changes MLflow's process-wide state (tracking URI and active experiment), as its
+    name says: for tests that work on one workspace (it lives here, not in the package: nothing else
+    uses it). A notebook writes the two MLflow calls out; package code uses ``using_workspace_store``.
+    """
+    import mlflow
+
+    uri = ensure_store(ws)
+    # MLflow 3 also exports the URI to the environment; undo that, or a later
+    # workspace (and every child process) would mistake it for the user's choice.
+    with environ(TRACKING_ENV):
+        mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment(EXPERIMENT_NAME)
+    return uri

@@ -92,24 +92,6 @@ def ensure_store(ws: Workspace | None = None) -> str:
     return uri
 
 
-def set_tracking_to_workspace(ws: Workspace | None = None) -> str:
-    """Point this process's MLflow at the workspace store and experiment, and leave it there.
-
-    It changes MLflow's process-wide state (tracking URI and active experiment), as its
-    name says: for scripts and tests that work on one workspace. A notebook writes the
-    two MLflow calls out instead; package code uses ``using_workspace_store``.
-    """
-    import mlflow
-
-    uri = ensure_store(ws)
-    # MLflow 3 also exports the URI to the environment; undo that, or a later
-    # workspace (and every child process) would mistake it for the user's choice.
-    with environ(TRACKING_ENV):
-        mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment(EXPERIMENT_NAME)
-    return uri
-
-
 @contextmanager
 def using_workspace_store(ws: Workspace | None = None) -> Iterator[str]:
     """Within the block MLflow's fluent API (``start_run``, ``log_model``, ``download_artifacts``)

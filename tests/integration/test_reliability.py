@@ -14,7 +14,7 @@ import mlflow
 import numpy as np
 import pytest
 
-from tests.helpers import mlserver_processes, wait_until_gone
+from tests.helpers import mlserver_processes, set_tracking_to_workspace, wait_until_gone
 from wine_serving.client import V2Client
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.errors import PortInUseError, ServerStartError
@@ -29,7 +29,6 @@ from wine_serving.settings import (
     prepare_repository,
     server_settings,
 )
-from wine_serving.tracking import set_tracking_to_workspace
 from wine_serving.traffic.bad_requests import COLUMN_MODEL, RAISERS, TENSOR_MODEL, bad_input_cases, run_case
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("reliability")]

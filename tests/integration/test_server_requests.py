@@ -16,10 +16,10 @@ import mlflow
 import numpy as np
 import pytest
 
+from tests.helpers import set_tracking_to_workspace
 from wine_serving.client import V2Client
 from wine_serving.data import FEATURES, load_wine_quality, split_wine_quality
 from wine_serving.errors import InferenceError, RequestValidationError
-from wine_serving.tracking import set_tracking_to_workspace
 from wine_serving.training import to_tensor
 
 pytestmark = pytest.mark.integration

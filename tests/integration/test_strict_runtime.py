@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import requests
 
+from tests.helpers import set_tracking_to_workspace
 from wine_serving.client import V2Client, invocations_payload, named_columns
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.servers.mlserver import serve
 from wine_serving.settings import STRICT_RUNTIME, model_settings
-from wine_serving.tracking import set_tracking_to_workspace
 from wine_serving.traffic.bad_requests import (
     COLUMN_MODEL,
     TENSOR_MODEL,

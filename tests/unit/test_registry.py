@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.helpers import set_tracking_to_workspace
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.registry import (
     ensure_model,
     logged_model_dir,
     model_uris,
 )
-from wine_serving.tracking import set_tracking_to_workspace
 from wine_serving.workspace import TRACKING_ENV
 
 

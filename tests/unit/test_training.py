@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.helpers import set_tracking_to_workspace
 from wine_serving.data import FEATURES
 from wine_serving.registry import ensure_model
-from wine_serving.tracking import set_tracking_to_workspace
 from wine_serving.training import MODEL_NAME, TENSOR_MODEL_NAME, train_elasticnet
 
 

@@ -40,7 +40,7 @@ def test_server_env_carries_the_embedded_store(workspace):
 
 
 def _init_in_child(root: str, barrier) -> str:
-    from wine_serving.tracking import set_tracking_to_workspace
+    from tests.helpers import set_tracking_to_workspace
     from wine_serving.workspace import Workspace
 
     barrier.wait(timeout=30)
