@@ -18,16 +18,30 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     return Workspace(tmp_path / "ws").ensure_dirs()
 
 
+class TrainedModels(dict):
+    """The tutorial's models by kind, each trained (or found) in one workspace the first time a test asks.
+
+    A module that needs only the column model trains only that one (each kind costs seconds)."""
+
+    def __init__(self, ws: Workspace) -> None:
+        super().__init__()
+        self.ws = ws
+
+    def __missing__(self, kind: str):
+        from wine_serving.registry import ensure_model
+
+        self[kind] = ensure_model(kind, self.ws)
+        return self[kind]
+
+
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory):
-    """A workspace with the three tutorial models (column, tensor, named tensors) once per test worker."""
-    from wine_serving.registry import ensure_model
-    from wine_serving.training import DATAFRAME_KIND, DICT_KIND, TENSOR_KIND
-
+    """A workspace of its own and the tutorial's models in it (column, tensor, named tensors), trained on
+    first use, once per test process."""
     root = tmp_path_factory.mktemp("trained")
     with environ(HOME_ENV, str(root)):
         ws = Workspace(root).ensure_dirs()
-        yield ws, {kind: ensure_model(kind, ws) for kind in (DATAFRAME_KIND, TENSOR_KIND, DICT_KIND)}
+        yield ws, TrainedModels(ws)
 
 
 @pytest.fixture(scope="session")

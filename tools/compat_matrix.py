@@ -11,6 +11,7 @@ fastapi/starlette overrides (the lock), ``declared`` leaves MLServer's own ``fas
     python tools/compat_matrix.py cells                      # the whole matrix as JSON (the workflow's)
     python tools/compat_matrix.py all                        # every cell here, then the page
     python tools/compat_matrix.py run --mlserver 1.7.1 --mlflow 3.18 --pandas 2.2 --python 3.11
+    python tools/compat_matrix.py run ... --keep             # and keep its venv, for any other notebook
     python tools/compat_matrix.py page                       # docs/compatibility.md from build/compat
 
 Outside ``.ci/run`` (``make compat-matrix``, ``.github/workflows/compat.yml``): each cell takes
@@ -101,70 +102,85 @@ def python_for(version: str) -> str:
     raise SystemExit(f"no working python{version}: install it (for example with pyenv) for this cell")
 
 
-def run(cell: dict[str, str]) -> dict:
-    """Resolve, install and run notebooks 01-08 for one cell; the result is also written as JSON."""
+def _install(cell: dict[str, str], folder: Path, log) -> tuple[str | None, str | None]:
+    """A fresh venv with the cell's versions resolved from pyproject.toml: (failed step, error) or Nones."""
+    venv = folder / "venv"
+    py, uv = venv / "bin" / "python", venv / "bin" / "uv"
+    steps = [
+        ("venv", [python_for(cell["python"]), "-m", "venv", venv]),
+        ("venv", [py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                  f"uv=={make_variable('UV_VERSION')}"]),
+        ("resolve", [uv, "pip", "compile", "--quiet", "--no-config", "pyproject.toml", "--extra", "dev",
+                     "--python-version", cell["python"], "--override", folder / "overrides.txt",
+                     "-o", folder / "requirements.txt"]),
+        # --no-config everywhere: pyproject.toml's [tool.uv] overrides would otherwise apply to the
+        # install too and put the patched fastapi into the declared web stack's venv.
+        ("install", [uv, "pip", "install", "--quiet", "--no-config", "--compile-bytecode", "--python", py,
+                     "--no-deps", "-r", folder / "requirements.txt"]),
+        ("install", [uv, "pip", "install", "--quiet", "--no-config", "--python", py, "--no-deps", "-e", "."]),
+        ("install", [py, "tools/known_warnings.py"]),
+    ]
+    for name, command in steps:
+        if (error := _step(log, *command)) is not None:
+            return name, error
+    return None, None
+
+
+def _run_notebooks(cell: dict[str, str], folder: Path, log) -> tuple[str | None, str | None]:
+    """Notebooks 01-08 on an empty workspace in the cell's venv (and, for the locked versions, which
+    clients get answers): (first failing notebook or step, its error) or Nones."""
+    py = folder / "venv" / "bin" / "python"
+    env = {**os.environ, "WINE_SERVING_HOME": str(folder / "workspace")}
+    (folder / "versions.txt").write_text(
+        subprocess.run([py, "tools/versions.py"], cwd=ROOT, capture_output=True, text=True).stdout,
+        encoding="utf-8")
+    only = [arg for name in NOTEBOOKS for arg in ("--only", name)]
+    crashed = _step(log, py, "tools/run_notebooks.py", "notebooks", *only, "--report", folder / "report.json",
+                    "--output", folder / "executed", env=env)
+    ran = _ran(folder)
+    failed = [n for n in ran if n["status"] != "ok"]
+    if not ran:
+        return "run", crashed or "no notebook ran"
+    if failed:
+        return failed[0]["notebook"][:2], re.sub(r" \(kernel log: .*\)$", "", failed[0]["summary"])
+    if len(ran) != len(NOTEBOOKS):
+        return "run", f"{len(ran)} of {len(NOTEBOOKS)} notebooks ran"
+    if CLIENT_CELL == {k: cell[k] for k in CLIENT_CELL}:
+        label = "MLServer 宣告的網頁堆疊" if cell["web"] == "declared" else "本教學鎖定的網頁堆疊"
+        _step(log, py, "tools/compat_matrix.py", "clients", "--folder", folder, "--label", label, env=env)
+    return None, None
+
+
+def _ran(folder: Path) -> list[dict]:
+    """The notebooks run_notebooks.py reported for this cell (none if it never wrote its report)."""
+    report = folder / "report.json"
+    return json.loads(report.read_text(encoding="utf-8"))["notebooks"] if report.is_file() else []
+
+
+def run(cell: dict[str, str], keep: bool = False) -> dict:
+    """Resolve, install and run notebooks 01-08 for one cell; the result is also written as JSON.
+
+    The venv, workspace and executed notebooks are removed afterwards (a venv is about 1.5 GB) unless
+    ``keep``: then the venv can run any other notebook on the cell's versions."""
     folder = RESULTS / key_of(cell)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     (folder / "overrides.txt").write_text("\n".join(overrides(cell)) + "\n", encoding="utf-8")
-    venv, error, failed_at = folder / "venv", None, None
-    py, uv = venv / "bin" / "python", venv / "bin" / "uv"
-    env = {**os.environ, "WINE_SERVING_HOME": str(folder / "workspace")}
     with (folder / "log.txt").open("w", encoding="utf-8") as log:
-        steps = [
-            ("venv", [python_for(cell["python"]), "-m", "venv", venv]),
-            ("venv", [py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                      f"uv=={make_variable('UV_VERSION')}"]),
-            ("resolve", [uv, "pip", "compile", "--quiet", "--no-config", "pyproject.toml", "--extra", "dev",
-                         "--python-version", cell["python"], "--override", folder / "overrides.txt",
-                         "-o", folder / "requirements.txt"]),
-            # --no-config everywhere: pyproject.toml's [tool.uv] overrides would otherwise apply to the
-            # install too and put the patched fastapi into the declared web stack's venv.
-            ("install", [uv, "pip", "install", "--quiet", "--no-config", "--compile-bytecode", "--python", py,
-                         "--no-deps", "-r", folder / "requirements.txt"]),
-            ("install", [uv, "pip", "install", "--quiet", "--no-config", "--python", py, "--no-deps",
-                         "-e", "."]),
-            ("install", [py, "tools/known_warnings.py"]),
-        ]
-        for name, command in steps:
-            if (error := _step(log, *command)) is not None:
-                failed_at = name
-                break
+        failed_at, error = _install(cell, folder, log)
         if error is None:
-            (folder / "versions.txt").write_text(
-                subprocess.run([py, "tools/versions.py"], cwd=ROOT, capture_output=True, text=True).stdout,
-                encoding="utf-8")
-            only = [arg for name in NOTEBOOKS for arg in ("--only", name)]
-            crashed = _step(log, py, "tools/run_notebooks.py", "notebooks", *only, "--report",
-                            folder / "report.json", "--output", folder / "executed", env=env)
-            report = (json.loads((folder / "report.json").read_text(encoding="utf-8"))
-                      if (folder / "report.json").is_file() else {"notebooks": []})
-            failed = [n for n in report["notebooks"] if n["status"] != "ok"]
-            if not report["notebooks"]:
-                failed_at, error = "run", crashed or "no notebook ran"
-            elif failed:
-                failed_at = failed[0]["notebook"][:2]
-                error = re.sub(r" \(kernel log: .*\)$", "", failed[0]["summary"])
-            elif len(report["notebooks"]) != len(NOTEBOOKS):
-                failed_at, error = "run", f"{len(report['notebooks'])} of {len(NOTEBOOKS)} notebooks ran"
-            if error is None and CLIENT_CELL == {k: cell[k] for k in CLIENT_CELL}:
-                label = "MLServer 宣告的網頁堆疊" if cell["web"] == "declared" else "本教學鎖定的網頁堆疊"
-                _step(log, py, "tools/compat_matrix.py", "clients", "--folder", folder, "--label", label,
-                      env=env)
+            failed_at, error = _run_notebooks(cell, folder, log)
     versions = {}
     if (folder / "versions.txt").is_file():
         for line in (folder / "versions.txt").read_text(encoding="utf-8").splitlines():
             name, _, value = line.partition(" ")
             versions[name] = value.strip().split(" ")[0]
-    ran = json.loads((folder / "report.json").read_text(encoding="utf-8"))["notebooks"] \
-        if (folder / "report.json").is_file() else []
     result = {**cell, "key": key_of(cell), "passed": error is None, "failed_at": failed_at,
-              "error": error, "notebooks_passed": sum(n["status"] == "ok" for n in ran), "versions": versions,
-              "date": datetime.now(timezone.utc).date().isoformat()}
+              "error": error, "notebooks_passed": sum(n["status"] == "ok" for n in _ran(folder)),
+              "versions": versions, "date": datetime.now(timezone.utc).date().isoformat()}
     (folder / "result.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    shutil.rmtree(venv, ignore_errors=True)  # a venv per cell is about 1.5 GB; the log and versions stay
-    shutil.rmtree(folder / "workspace", ignore_errors=True)
-    shutil.rmtree(folder / "executed", ignore_errors=True)
+    for bulky in () if keep else ("venv", "workspace", "executed"):  # the log and versions stay
+        shutil.rmtree(folder / bulky, ignore_errors=True)
     return result
 
 
@@ -322,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     one.add_argument("--pandas", choices=PANDAS, required=True)
     one.add_argument("--python", choices=PYTHON, required=True)
     one.add_argument("--web", choices=("patched", "declared"), default="patched")
+    one.add_argument("--keep", action="store_true", help="keep the cell's venv (build/compat/<cell>/venv)")
     sub.add_parser("page", help=f"write {PAGE.relative_to(ROOT)} from {RESULTS.relative_to(ROOT)}")
     measure = sub.add_parser("clients", help="in a cell's venv: which clients get answers (run calls it)")
     measure.add_argument("--folder", type=Path, required=True)
@@ -330,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "cells":
         print(json.dumps(cells()))
     elif args.command == "run":
-        result = run({k: getattr(args, k) for k in ("mlserver", "mlflow", "pandas", "python", "web")})
+        cell = {k: getattr(args, k) for k in ("mlserver", "mlflow", "pandas", "python", "web")}
+        result = run(cell, keep=args.keep)
         print(f"{result['key']}: {_answer(result)}")
         return 0 if result["passed"] else 1
     elif args.command == "all":

@@ -29,25 +29,15 @@ from wine_serving.client import named_columns
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.errors import ServerStartError
 from wine_serving.process.inspection import inference_workers
-from wine_serving.registry import ensure_model
 from wine_serving.servers.mlserver import serve
 from wine_serving.settings import model_settings
 from wine_serving.tracking import using_workspace_store
 from wine_serving.training import DATAFRAME_KIND
-from wine_serving.workspace import HOME_ENV, Workspace, environ
 
 pytestmark = pytest.mark.integration
 UV = Path(sys.executable).with_name("uv")
 # In MLServer 1.7.2rc1's range (uvloop>=0.22.1) and locked for the KServe venv, so uv has it cached.
 NEW_UVLOOP = "uvloop==0.23.0"
-
-
-@pytest.fixture(scope="module")
-def column_model(tmp_path_factory):
-    root = tmp_path_factory.mktemp("model-envs")
-    with environ(HOME_ENV, str(root)):
-        ws = Workspace(root).ensure_dirs()
-        yield ws, ensure_model(DATAFRAME_KIND, ws)
 
 
 def _tarball(folder: Path, *requirements: str) -> Path:
@@ -69,10 +59,11 @@ def _with_environment(name: str, uri: str, tarball: Path) -> dict:
     return settings
 
 
-def test_uvloop_0_22_or_later_in_the_environment_kills_its_worker_on_1_7_1(column_model, tmp_path):
+def test_uvloop_0_22_or_later_in_the_environment_kills_its_worker_on_1_7_1(trained, tmp_path):
     """MLServer #2286: 1.7.1's worker asks for the current event loop, which uvloop 0.22 no longer
     creates. The server fails to load the model, and says why in one sentence."""
-    ws, model = column_model
+    ws, models = trained
+    model = models[DATAFRAME_KIND]
     # The server's own uvloop is older, so only the environment's worker meets the new one.
     assert version("mlserver") == "1.7.1" and Version(version("uvloop")) < Version("0.22")
     tarball = _tarball(tmp_path, NEW_UVLOOP)
@@ -82,11 +73,12 @@ def test_uvloop_0_22_or_later_in_the_environment_kills_its_worker_on_1_7_1(colum
     assert "RuntimeError: There is no current event loop in thread 'MainThread'" in str(failed.value)
 
 
-def test_an_environment_without_mlserver_borrows_the_servers(column_model, tmp_path):
+def test_an_environment_without_mlserver_borrows_the_servers(trained, tmp_path):
     """Not refused, and it answers: the worker runs the environment's Python, and everything the
     environment lacks (here: every package, MLServer and scikit-learn included) comes from the
     server's venv, silently."""
-    ws, model = column_model
+    ws, models = trained
+    model = models[DATAFRAME_KIND]
     tarball = _tarball(tmp_path)  # an environment with no packages at all
     envs = tmp_path / "envs"
     _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))

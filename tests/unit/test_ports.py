@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +39,7 @@ def test_free_ports_are_distinct():
 def test_free_ports_stay_below_the_range_client_connections_take():
     """A client socket takes its local port from the OS's ephemeral range; a listening port chosen
     there can be taken before the server binds it. This machine's range starts above ours."""
-    ephemeral_start = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    ephemeral_start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     assert LISTEN_PORTS.stop <= ephemeral_start
     assert all(port in LISTEN_PORTS for port in free_ports(20))
 
