@@ -35,7 +35,7 @@ def test_known_pins():
     pins = pinned_versions()
     assert pins["mlserver"] == pins["mlserver-mlflow"] == "1.7.1"
     assert int(pins["uvloop"].split(".")[1]) < 22  # MLServer 1.7.1 workers crash on 0.22
-    assert pins["pandas"].startswith("2.2.")
+    assert pins["pandas"].startswith("2.")  # KServe 0.21.0, sharing the model stack (12), requires pandas<3
     assert pins["mkdocs"].startswith("1.")
 
 

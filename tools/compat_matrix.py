@@ -45,7 +45,8 @@ PANDAS = ("2.2", "3")
 PYTHON = ("3.11", "3.12")
 # MLServer 1.7.2rc1 requires uvloop>=0.22.1,<0.24 (its metadata); 1.7.1 dies on 0.22 (pyproject.toml).
 UVLOOP = {"1.7.1": "uvloop>=0.19,<0.22", "1.7.2rc1": "uvloop==0.23.0"}
-# The locked combination: its cells (both web stacks) also measure which clients get answers.
+# The lock's MLServer, MLflow and Python on the pandas-2 column (the lock has 2.3.3 since 2026-12-06,
+# the column 2.2): its cells (both web stacks) also measure which clients get answers.
 CLIENT_CELL = {"mlserver": "1.7.1", "mlflow": "3.17", "pandas": "2.2", "python": "3.11"}
 
 
