@@ -1,18 +1,22 @@
 """Where a model environment (``parameters.environment_tarball``, notebook 20) breaks on MLServer 1.7.1.
 
-Notebook 20 serves a model from a full environment built from its ``requirements.txt``. The two
+Notebook 20 serves a model from a full environment built from its ``requirements.txt``. The three
 traps the troubleshooting page names are checked here with small environments, so that each
-costs seconds: a uvloop of 0.22 or later inside the environment kills the worker on 1.7.1
-(MLServer #2286), and an environment without ``mlserver`` is not refused: its worker imports
-MLServer from the server's venv, because a spawned worker starts with the main process's
-``sys.path`` behind the environment's own folders (``mlserver/env.py``, ``Environment``). The same
-copied ``sys.path`` is why the environment's Python must be the server's minor version (MLServer's docs,
-"Loading a custom Python environment"); that case needs a second interpreter the devcontainer lacks,
-so it is not run here.
+costs seconds: a folder a killed server left half unpacked is reused unchecked; a uvloop of 0.22
+or later inside the environment kills the worker on 1.7.1 (MLServer #2286); an environment
+without ``mlserver`` is not refused: its worker imports MLServer from the server's venv, because
+a spawned worker starts with the main process's ``sys.path`` behind the environment's own folders
+(``mlserver/env.py``, ``Environment``). The same copied ``sys.path`` is why the environment's
+Python must be the server's minor version (MLServer's docs, "Loading a custom Python
+environment"); that case needs a second interpreter the devcontainer lacks, so it is not run here.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -97,3 +101,44 @@ def test_an_environment_without_mlserver_borrows_the_servers(trained, tmp_path):
     for package in ("sklearn", "uvloop"):  # compiled modules: their files show where they came from
         loaded = [path for path in libraries if f"/{package}/" in path]
         assert loaded and all(path.startswith(sys.prefix) for path in loaded), (package, loaded)
+
+
+def test_a_half_unpacked_environment_is_reused_unchecked_and_its_model_never_loads(trained, tmp_path):
+    """MLServer unpacks a tarball into ``environments_dir/<its sha256>`` unless that folder exists; an
+    existing one is used as it is (``_extract_tarball`` in ``mlserver/parallel/registry.py``), so what a
+    server killed while unpacking leaves is never checked. Its worker cannot start, MLServer restarts it
+    in a loop and drops the model, and the server still answers ready. A changed tarball has another
+    sha256 and is unpacked afresh beside it; the broken folder stays until someone deletes it."""
+    ws, models = trained
+    uri = models[DATAFRAME_KIND].registered_uri
+    tarball, envs = _tarball(tmp_path), tmp_path / "envs"
+    left = envs / hashlib.sha256(tarball.read_bytes()).hexdigest()
+    with tarfile.open(tarball) as tar:
+        tar.extractall(left, filter="tar")  # as MLServer unpacks it ...
+    shutil.rmtree(left / "bin")  # ... killed before it wrote bin/python
+    with pytest.raises(ServerStartError) as failed:
+        serve([_with_environment("wine-half", uri, tarball)], name="env-half", ws=ws, parallel_workers=1,
+              environments_dir=str(envs), start_timeout=20)
+    # MLServer either exits or is still in its loop when the wait ends: both messages name the log.
+    log = Path(re.search(r"[Ll]og: (\S+\.log)", str(failed.value)).group(1)).read_text(encoding="utf-8")
+    assert "Extracting environment tarball" not in log  # the folder was taken as it was
+    assert log.count("stopped unexpectedly") >= 3  # a worker restarted again and again
+    dropped = log.index("Couldn't load model 'wine-half'")
+    assert log.rfind('"GET /v2/health/ready HTTP/1.1" 200') > dropped  # ready, with the model gone
+    assert '"GET /v2/models/wine-half/ready HTTP/1.1" 404' in log
+    assert left.is_dir() and not (left / "bin").exists()  # still broken after the stop
+
+    changed = tmp_path / "rebuilt.tar"
+    shutil.copy(tarball, changed)
+    with tarfile.open(changed, "a") as tar:  # one more file: another sha256
+        tar.addfile(tarfile.TarInfo("REBUILT"), io.BytesIO(b""))
+    fresh = envs / hashlib.sha256(changed.read_bytes()).hexdigest()
+    _, test_x, _, _ = split_wine_quality(load_wine_quality(ws))
+    with serve([_with_environment("wine-rebuilt", uri, changed)], name="env-rebuilt", ws=ws,
+               parallel_workers=1, environments_dir=str(envs)) as server:
+        reply = requests.post(f"{server.url}/v2/models/wine-rebuilt/infer",
+                              json=named_columns(test_x.iloc[:3]), timeout=60)
+        during = sorted(envs.iterdir())
+    assert reply.status_code == 200, reply.text
+    assert during == sorted([left, fresh])
+    assert list(envs.iterdir()) == [left]  # the fresh one removed on a clean stop, the broken one left
