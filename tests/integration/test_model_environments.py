@@ -8,13 +8,15 @@ without ``mlserver`` is not refused: its worker imports MLServer from the server
 a spawned worker starts with the main process's ``sys.path`` behind the environment's own folders
 (``mlserver/env.py``, ``Environment``). The same copied ``sys.path`` is why the environment's
 Python must be the server's minor version (MLServer's docs, "Loading a custom Python
-environment"); that case needs a second interpreter the devcontainer lacks, so it is not run here.
+environment"): a Python 3.12 environment (pyenv keeps one on these machines) on the 3.11 server
+fails to load its model.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -44,10 +46,10 @@ UV = Path(sys.executable).with_name("uv")
 NEW_UVLOOP = "uvloop==0.23.0"
 
 
-def _tarball(folder: Path, *requirements: str) -> Path:
-    """A venv on the server's Python holding only ``requirements``, packed as notebook 20 packs one."""
+def _tarball(folder: Path, *requirements: str, python: str = sys.executable) -> Path:
+    """A venv on ``python`` (the server's) holding only ``requirements``, packed as notebook 20 packs one."""
     env = folder / "env"
-    subprocess.run([UV, "venv", "--quiet", "--python", sys.executable, env], check=True, timeout=120)
+    subprocess.run([UV, "venv", "--quiet", "--python", python, env], check=True, timeout=120)
     if requirements:
         subprocess.run([UV, "pip", "install", "--quiet", "--python", env / "bin" / "python", *requirements],
                        check=True, timeout=600)
@@ -142,3 +144,18 @@ def test_a_half_unpacked_environment_is_reused_unchecked_and_its_model_never_loa
     assert reply.status_code == 200, reply.text
     assert during == sorted([left, fresh])
     assert list(envs.iterdir()) == [left]  # the fresh one removed on a clean stop, the broken one left
+
+
+def test_an_environment_on_another_python_minor_cannot_load_its_model(trained, tmp_path):
+    """The copied ``sys.path`` puts the server's 3.11 standard library behind a 3.12 interpreter, whose
+    own C modules do not match it: the worker dies importing, and the server says so in one line."""
+    ws, models = trained
+    assert sys.version_info[:2] == (3, 11)  # the server's Python; the environment takes 3.12
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(root.glob("3.12.*/bin/python"))
+    assert found, f"this test needs a Python 3.12 under {root} (pyenv keeps 3.10-3.13 on these machines)"
+    tarball = _tarball(tmp_path, python=str(found[-1]))  # no packages: everything else is borrowed
+    with pytest.raises(ServerStartError) as failed:
+        serve([_with_environment("wine-py312", models[DATAFRAME_KIND].registered_uri, tarball)],
+              name="env-py312", ws=ws, parallel_workers=1, environments_dir=str(tmp_path / "envs"))
+    assert "could not load a model: ModuleNotFoundError: No module named '_contextvars'" in str(failed.value)
