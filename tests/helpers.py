@@ -1,7 +1,9 @@
-"""Shared by the tests: process inspection for the lifecycle tests, and MLflow pointed at a workspace."""
+"""Shared by the tests: process inspection for the lifecycle tests, MLflow pointed at a workspace, and the
+interpreters pyenv keeps (the setup checks and the model-environment test)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -55,3 +57,14 @@ def set_tracking_to_workspace(ws: Workspace | None = None) -> str:
         mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(EXPERIMENT_NAME)
     return uri
+
+
+def pyenv_pythons() -> dict[str, Path]:
+    """The interpreters this machine keeps under pyenv, by minor version (3.10 … 3.13)."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = {}
+    for folder in sorted(root.glob("3.1[0-9].*")):
+        python = folder / "bin" / "python"
+        if python.is_file():
+            found[".".join(folder.name.split(".")[:2])] = python
+    return found

@@ -6,7 +6,7 @@ docs, README, CONTRIBUTING, src, tools, tests, Makefile, pyproject, .ci):
 
 - a file name ``NN_name.ipynb`` is a notebook that exists, and a link ``[NN](NN_x.ipynb)``
   says the number of the file it opens;
-- a line that refers to a lesson by number ("notebook 13", "筆記本 13", "[13](13_…)") and names
+- a line that refers to a lesson by number ("notebook 13", "lesson 13", "筆記本 13", "[13](13_…)") and names
   a topic from ``TOPICS`` refers to the lesson that teaches it. ``TOPICS`` is the one map of
   topics to lessons: a topic that moves changes it here, and every stale number then fails.
 """
@@ -40,7 +40,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
 }
 # Lessons that use another lesson's topic by design (they say so where they do).
 SHARED = {("13", "12"), ("13", "11"), ("17", "18"), ("18", "13"), ("15", "13"), ("14", "13"), ("16", "07")}
-REFERENCE = re.compile(r"(?:[Nn]otebooks? |筆記本 ?|\[)(\d{2})\b(?:\]\((\d{2})_[a-z0-9_]+\.ipynb)?")
+REFERENCE = re.compile(r"(?:[Nn]otebooks? |[Ll]essons? |筆記本 ?|\[)(\d{2})\b"
+                       r"(?:\]\((\d{2})_[a-z0-9_]+\.ipynb)?")
 FILE_NAME = re.compile(r"\b(\d{2}_[a-z0-9_]+)\.ipynb\b")
 LINK = re.compile(r"\[(\d{2})[^\]]*\]\((?:\.\./)?(?:tutorial/)?(\d{2})_[a-z0-9_]+\.ipynb")
 EXAMPLE_NAMES = {"19_batch_scoring"}  # CONTRIBUTING.md's example of the next new lesson

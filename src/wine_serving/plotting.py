@@ -6,13 +6,7 @@ and every figure emits "Glyph missing" warnings into the notebook's outputs.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 from wine_serving.errors import need
-
-if TYPE_CHECKING:  # matplotlib is imported only by the notebooks that plot
-    from matplotlib.figure import Figure
 
 CJK_FONTS = ("Noto Sans CJK TC", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans TC",
              "Noto Serif CJK TC", "Microsoft JhengHei", "PingFang TC", "Heiti TC")
@@ -43,18 +37,3 @@ def use_cjk_font() -> str | None:
             rcParams["axes.unicode_minus"] = False
             return name
     return None
-
-
-def save_small_png(fig: Figure, path: str | Path, dpi: int = 100, colors: int = 64) -> str | Path:
-    """Save ``fig`` as a palette PNG: a few dozen colours are enough for line and bar charts and
-    make the file about a third of Matplotlib's RGBA one, which keeps the notebook pages
-    (figures are embedded in the HTML) within the site's page-weight budget."""
-    from io import BytesIO
-
-    image_module = need("PIL.Image")
-    buffer = BytesIO()
-    fig.savefig(buffer, dpi=dpi, format="png")
-    buffer.seek(0)
-    image = image_module.open(buffer).convert("RGB").quantize(colors=colors)
-    image.save(path, format="PNG", optimize=True)
-    return path

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -31,6 +30,7 @@ import pytest
 import requests
 from packaging.version import Version
 
+from tests.helpers import pyenv_pythons
 from wine_serving.client import named_columns
 from wine_serving.data import load_wine_quality, split_wine_quality
 from wine_serving.errors import ServerStartError
@@ -151,10 +151,9 @@ def test_an_environment_on_another_python_minor_cannot_load_its_model(trained, t
     own C modules do not match it: the worker dies importing, and the server says so in one line."""
     ws, models = trained
     assert sys.version_info[:2] == (3, 11)  # the server's Python; the environment takes 3.12
-    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    found = sorted(root.glob("3.12.*/bin/python"))
-    assert found, f"this test needs a Python 3.12 under {root} (pyenv keeps 3.10-3.13 on these machines)"
-    tarball = _tarball(tmp_path, python=str(found[-1]))  # no packages: everything else is borrowed
+    python = pyenv_pythons().get("3.12")
+    assert python, "this test needs pyenv's Python 3.12 (pyenv keeps 3.10-3.13 on these machines)"
+    tarball = _tarball(tmp_path, python=str(python))  # no packages: everything else is borrowed
     with pytest.raises(ServerStartError) as failed:
         serve([_with_environment("wine-py312", models[DATAFRAME_KIND].registered_uri, tarball)],
               name="env-py312", ws=ws, parallel_workers=1, environments_dir=str(tmp_path / "envs"))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from wine_serving.errors import PortInUseError
-from wine_serving.process.inspection import is_loopback, other_listeners
+from wine_serving.process.inspection import is_loopback
 from wine_serving.process.managed import ManagedProcess
-from wine_serving.process.ports import LISTEN_PORTS, free_ports, require_loopback
+from wine_serving.process.ports import LISTEN_PORTS, free_ports, other_listeners, require_loopback
 
 
 def test_ipv4_mapped_loopback_counts_and_others_do_not():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -17,18 +16,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 import check_prereqs  # noqa: E402
 import check_python  # noqa: E402
 
+from tests.helpers import pyenv_pythons  # noqa: E402
+
 RANGE = check_python.supported_range((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-
-
-def _pyenv_pythons() -> dict[str, Path]:
-    """The interpreters this machine keeps under pyenv, by minor version (3.10 … 3.13)."""
-    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    found = {}
-    for folder in sorted(root.glob("3.1[0-9].*")):
-        python = folder / "bin" / "python"
-        if python.is_file():
-            found[".".join(folder.name.split(".")[:2])] = python
-    return found
 
 
 def test_the_supported_range_is_what_the_readme_says():
@@ -52,7 +42,7 @@ def test_each_version_is_accepted_or_refused_in_one_sentence():
 
 def test_this_machines_interpreters_get_the_same_answer():
     """Run the check with every Python here: the current one and each one pyenv holds."""
-    pythons = {f"{sys.version_info[0]}.{sys.version_info[1]}": Path(sys.executable), **_pyenv_pythons()}
+    pythons = {f"{sys.version_info[0]}.{sys.version_info[1]}": Path(sys.executable), **pyenv_pythons()}
     for minor, python in pythons.items():
         run = subprocess.run([str(python), str(ROOT / "tools" / "check_python.py")],
                              capture_output=True, text=True, timeout=60)
@@ -63,7 +53,7 @@ def test_this_machines_interpreters_get_the_same_answer():
 
 
 def test_make_setup_refuses_before_making_a_venv(tmp_path):
-    refused = [p for minor, p in _pyenv_pythons().items() if minor in ("3.10", "3.13")]
+    refused = [p for minor, p in pyenv_pythons().items() if minor in ("3.10", "3.13")]
     refused = refused or [Path("/bin/false")]  # no such interpreter here: still refused
     for python in refused:
         venv = tmp_path / python.parent.parent.name

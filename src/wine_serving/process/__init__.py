@@ -2,8 +2,8 @@
 
 ``managed`` (the base class of every owned server), ``group`` (stopping a process
 group), ``watchdog`` (the sidecar that outlives a killed owner), ``ports`` (loopback,
-free ports), ``logs`` (a failure's one-line cause) and ``inspection`` (a running
-server's processes, CPU and sockets: ``managed`` asks it whether another process shares
-a server's port, and the later notebooks read a server's processes with it); ``freeze``
-(lesson 15: pausing a process, always resumed, and finding the thread blocked in a pipe write).
+free ports, and whether another process listens on a server's port), ``logs`` (a failure's
+one-line cause); for the later notebooks and the tests, ``inspection`` (a running server's
+processes, CPU and sockets) and ``freeze`` (lesson 15: pausing a process, always resumed, and
+finding the thread blocked in a pipe write).
 """

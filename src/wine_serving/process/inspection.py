@@ -1,13 +1,13 @@
 """Looking inside a running server: its process tree, inference workers, CPU and sockets.
 
 Nothing here starts or stops anything; the notebooks that measure or break a server
-and the tests use it to see what ``mlserver start`` made.
+and the tests use it to see what ``mlserver start`` made. (Whether another process shares
+a server's port, which every start asks, is ``ports.other_listeners``.)
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Collection
 
 import psutil
 
@@ -51,19 +51,3 @@ def listening_addresses(pid: int) -> set[tuple[str, int]]:
     """``(ip, port)`` of every listening TCP socket of ``pid`` and its children."""
     return {(c.laddr.ip, c.laddr.port) for proc in process_tree(pid)
             for c in proc.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
-
-
-def other_listeners(ports: Collection[int], pid: int) -> dict[int, set[int | None]]:
-    """For each of ``ports`` that a process outside ``pid``'s tree also listens on, those PIDs
-    (None: another user's); one scan of the machine's sockets for all the ports.
-
-    gRPC servers (grpcio's default ``SO_REUSEPORT``) bind a port another gRPC server already
-    listens on without any error; the kernel then hands each new connection to one of them,
-    so a client can talk to the wrong server. A non-empty answer after start-up means that.
-    """
-    ours = {proc.pid for proc in process_tree(pid)}
-    found: dict[int, set[int | None]] = {}
-    for c in psutil.net_connections(kind="tcp"):
-        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port in ports and c.pid not in ours:
-            found.setdefault(c.laddr.port, set()).add(c.pid)
-    return found

@@ -1,7 +1,7 @@
 """A child server process this Python process owns until it is stopped, whatever happens.
 
-The base of every server the tutorial starts (MLServer in 02-12, ``mlflow server``
-in 07, ``mlflow models serve`` in 09-10): each runs in its own process group with
+The base of every server the tutorial starts (MLServer, ``mlflow server``, ``mlflow models
+serve``, KServe, Prometheus, the benchmark's floor): each runs in its own process group with
 its output in a workspace log, is stopped group-wide (SIGTERM, then SIGKILL), and is
 covered by a watchdog sidecar (started here) if the owner is killed and by
 ``atexit`` if it exits.
@@ -25,9 +25,8 @@ import requests
 
 from wine_serving.errors import PortInUseError, ServerStartError
 from wine_serving.process.group import terminate_group
-from wine_serving.process.inspection import other_listeners
 from wine_serving.process.logs import BIND_ERRORS, cause, tail
-from wine_serving.process.ports import LOOPBACK
+from wine_serving.process.ports import LOOPBACK, other_listeners
 from wine_serving.workspace import Workspace, get_workspace
 
 DEFAULT_START_TIMEOUT = 60.0

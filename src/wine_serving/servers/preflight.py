@@ -1,4 +1,4 @@
-"""Check a model before a server is started for it (every ``MLServer.start``, 02-12).
+"""Check a model before a server is started for it (every ``MLServer.start``).
 
 MLServer finds out that a model URI is wrong or a model file is damaged only after
 it has started, spawned its inference worker and imported MLflow there: seconds later

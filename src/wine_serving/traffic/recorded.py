@@ -1,7 +1,7 @@
 """Recorded load: every request kept with its start, latency and answer or error.
 
-Used to prove that something (a rollout in 07, a killed worker in 12) did not fail
-requests: a notebook shows when answers changed and a test counts failures.
+Used to show what happens to requests while something changes: notebook 08 proves a rollout
+fails none of them; notebook 15 sees how a killed server's requests fail. A test counts failures.
 """
 
 from __future__ import annotations
