@@ -130,8 +130,11 @@ test: prereqs setup $(MERMAID_JS)
 
 # The middle tier: all of the above but the second in-order pass and the browser tests.
 # Three lanes on two cores: a notebook waits for servers to start and stop (seconds at a time), and a third
-# lane fills those waits (measured: 17 min with three lanes; about 20 with two). `make test` keeps two,
-# because its browser and second-pass timings were measured that way.
+# lane fills those waits (measured with 17 notebooks: 17 min with three lanes, about 20 estimated with two;
+# with 20 notebooks, 1,177 s with three lanes and the CPU 85 % busy on average, sampled every 10 s).
+# `make test` keeps two: its second pass follows the first on one workspace, so those two passes are
+# its longest chain, and a third lane slows that chain (notebooks 14-20 of the first pass: 562 s with
+# three lanes, 372-457 s with two, 2026-12-06).
 MIDDLE_LANES ?= 3
 test-middle: prereqs setup $(MERMAID_JS)
 	$(PY) tools/ci.py middle --cores $(MIDDLE_LANES)
